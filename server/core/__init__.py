@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from .activations import ACTIVATIONS, Activation, activate, dropout
+from .conv import conv, conv_method
+from .dense import dense, flatten
 from .errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
+from .frames import FrameBatch, PoolFrameBatch, frames, pool_frames
+from .kernels import PRESETS, Preset, get_preset
 from .padding import PADDING_MODES, pad
+from .pooling import POOL_MODES, global_pool, pool
 from .shapes import (
     as_tuple,
     explain_output_shape,
@@ -11,8 +17,25 @@ from .shapes import (
     output_shape,
     resolve_padding,
 )
+from .transpose import conv_transpose, conv_transpose_shape
 
 __all__ = [
+    "ACTIVATIONS",
+    "POOL_MODES",
+    "PRESETS",
+    "Activation",
+    "FrameBatch",
+    "PoolFrameBatch",
+    "Preset",
+    "activate",
+    "dense",
+    "dropout",
+    "flatten",
+    "frames",
+    "get_preset",
+    "global_pool",
+    "pool",
+    "pool_frames",
     "PADDING_MODES",
     "CoreError",
     "OutputSizeError",
@@ -20,6 +43,10 @@ __all__ = [
     "ParameterError",
     "ShapeError",
     "as_tuple",
+    "conv",
+    "conv_method",
+    "conv_transpose",
+    "conv_transpose_shape",
     "explain_output_shape",
     "normalize_operands",
     "output_shape",

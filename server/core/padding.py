@@ -67,4 +67,5 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros") -> np.ndarray:
     if not any(before or after for before, after in pads):
         return x
     check_padding_fits(tuple(x.shape[1:]), pads, mode)
-    return np.pad(x, ((0, 0), *pads), mode=_NUMPY_MODE[mode])  # type: ignore[call-overload]
+    padded: np.ndarray = np.pad(x, ((0, 0), *pads), mode=_NUMPY_MODE[mode])  # type: ignore[call-overload]
+    return padded

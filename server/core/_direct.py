@@ -1,0 +1,167 @@
+"""Shift-and-add over kernel taps on flat stride-phase planes (see `_flat`).
+
+For every tile of output rows and every tap, the whole tile of outputs is updated at once from one
+contiguous slice of a phase plane: ``acc[f] += w[f, c, tap] * plane[c, offset(tap):...]`` (one
+axpy per filter, channel and tap), or one matrix product per tap
+(``acc[F] += w[:, :, tap] @ plane[C, offset:...]``, the planes read in place through the BLAS
+leading dimension). Tiles are sized so the accumulators and planes stay in the CPU cache across
+the taps. With NumPy's bundled BLAS reachable (`_blas`) each update is one in-place BLAS call;
+otherwise NumPy does it with a temporary, in cache-sized chunks.
+Cost ``F * C/groups * prod(K)`` multiply-adds per output; memory: the output and one tile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _blas
+from ._flat import FlatTiles, WideOutput, layout, row_tiles
+from ._plan import ConvPlan
+from ._scratch import scratch
+
+CHUNK_BYTES = 256 * 2**10
+"""Bytes of one accumulator chunk (plus its inputs), to stay within the L2 cache of one core."""
+
+TILE_BYTES = 8 * 2**20
+"""Input planes and accumulators of one tile at most, NumPy path (within the tile budget)."""
+
+CACHE_BYTES = 1 * 2**20
+"""Input planes and accumulators of one tile, BLAS path: they stay in cache across the taps."""
+
+AXPY_MAX = 4
+"""Filters x channels per group up to which one axpy per (filter, channel, tap) beats GEMMs."""
+
+
+def _tile_rows(plan: ConvPlan, row: int, budget: int) -> int:
+    channels, filters = plan.x.shape[0], plan.w.shape[0]
+    per_row = (channels * int(np.prod(plan.stride)) + filters) * row * plan.dtype.itemsize
+    budget = min(budget, plan.tile_bytes)
+    return int(max(1, min(plan.out_shape[0], budget // max(per_row, 1))))
+
+
+def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
+    """Convolve by shift-and-add; returns ``(F, *O)`` without bias."""
+    if use_blas is None:
+        use_blas = _blas.available(plan.dtype)
+    return _run_blas(plan) if use_blas else _run_numpy(plan)
+
+
+def _run_blas(plan: ConvPlan) -> np.ndarray:
+    lay = layout(plan)
+    filters, cg = plan.w.shape[0], plan.w.shape[1]
+    fg = filters // plan.groups
+    ntaps = int(np.prod(plan.kernel_shape))
+    taps = plan.w.reshape(filters, cg, ntaps)
+    per_tap = np.ascontiguousarray(taps.transpose(2, 0, 1))  # (T, F, Cg)
+    weights = taps.tolist()
+    rows = _tile_rows(plan, lay.row, CACHE_BYTES)
+    tiles = FlatTiles(plan, lay, rows)
+    output = WideOutput(plan, lay, rows)
+    offsets = lay.tap_offset.tolist()
+    phases = lay.tap_phase.tolist()
+    axpy = fg * cg <= AXPY_MAX
+    for r0, r1 in row_tiles(plan.out_shape[0], rows):
+        flat = tiles.fill(r0, r1)
+        length = (r1 - r0) * lay.row
+        wide = output.tile(r0, r1)
+        for g in range(plan.groups):
+            fs, cs = slice(g * fg, (g + 1) * fg), slice(g * cg, (g + 1) * cg)
+            planes = flat[cs]
+            if axpy:
+                for f in range(g * fg, (g + 1) * fg):
+                    acc = wide[f]
+                    acc[...] = 0
+                    for c in range(cg):
+                        plane = planes[c]
+                        wf = weights[f][c]
+                        for t in range(ntaps):
+                            src = plane[phases[t], offsets[t] : offsets[t] + length]
+                            _blas.axpy(wf[t], src, acc)
+                continue
+            acc = wide[fs]
+            for t in range(ntaps):
+                src = planes[:, phases[t], offsets[t] : offsets[t] + length]
+                _blas.gemm_acc(per_tap[t, fs], src, acc, beta=0.0 if t == 0 else 1.0)
+        output.done(wide, r0, r1)
+    return output.result()
+
+
+def _run_numpy(plan: ConvPlan) -> np.ndarray:
+    lay = layout(plan)
+    filters, cg = plan.w.shape[0], plan.w.shape[1]
+    fg = filters // plan.groups
+    taps = plan.w.reshape(filters, cg, -1)
+    rows = _tile_rows(plan, lay.row, TILE_BYTES)
+    tiles = FlatTiles(plan, lay, rows)
+    output = WideOutput(plan, lay, rows)
+    item = plan.dtype.itemsize
+    chunk = max(1024, CHUNK_BYTES // (item * (cg + fg + 1)))
+    tmp_buf = scratch("direct", fg * chunk, plan.dtype).reshape(fg, chunk)
+    offsets = lay.tap_offset.tolist()
+    phases = lay.tap_phase.tolist()
+    for r0, r1 in row_tiles(plan.out_shape[0], rows):
+        flat = tiles.fill(r0, r1)
+        length = (r1 - r0) * lay.row
+        wide = output.tile(r0, r1)
+        for g in range(plan.groups):
+            fs, cs = slice(g * fg, (g + 1) * fg), slice(g * cg, (g + 1) * cg)
+            wg = taps[fs]
+            planes = flat[cs]
+            for j0 in range(0, length, chunk):
+                j1 = min(j0 + chunk, length)
+                acc = wide[fs, j0:j1]
+                tmp = tmp_buf[:, : j1 - j0]
+                if fg * cg <= AXPY_MAX:
+                    _axpy_chunk(acc, tmp[0], wg, planes, phases, offsets, j0, j1)
+                else:
+                    _gemm_chunk(acc, tmp, wg, planes, phases, offsets, j0, j1)
+        output.done(wide, r0, r1)
+    return output.result()
+
+
+def _axpy_chunk(
+    acc: np.ndarray,
+    tmp: np.ndarray,
+    wg: np.ndarray,
+    planes: np.ndarray,
+    phases: list[int],
+    offsets: list[int],
+    j0: int,
+    j1: int,
+) -> None:
+    """acc[f] = sum over channels and taps of w * shifted plane (one multiply-add each)."""
+    fg, cg, ntaps = wg.shape
+    for f in range(fg):
+        a = acc[f]
+        first = True
+        for c in range(cg):
+            for t in range(ntaps):
+                src = planes[c, phases[t], offsets[t] + j0 : offsets[t] + j1]
+                wv = wg[f, c, t]
+                if first:
+                    np.multiply(src, wv, out=a)
+                    first = False
+                else:
+                    np.multiply(src, wv, out=tmp)
+                    a += tmp
+
+
+def _gemm_chunk(
+    acc: np.ndarray,
+    tmp: np.ndarray,
+    wg: np.ndarray,
+    planes: np.ndarray,
+    phases: list[int],
+    offsets: list[int],
+    j0: int,
+    j1: int,
+) -> None:
+    """acc = sum over taps of w[:, :, tap] @ shifted planes (one small GEMM per tap)."""
+    for t in range(wg.shape[2]):
+        src = planes[:, phases[t], offsets[t] + j0 : offsets[t] + j1]
+        if t == 0:
+            np.matmul(wg[:, :, 0], src, out=tmp)
+            acc[...] = tmp
+        else:
+            np.matmul(wg[:, :, t], src, out=tmp)
+            acc += tmp

@@ -1,0 +1,44 @@
+"""Per-thread scratch buffers reused across calls.
+
+Fresh memory is expensive on the machines Svertka runs on: every new page faults on first touch
+and glibc hands large blocks back to the OS on free, so a tile buffer allocated per call costs
+about as much as the arithmetic done in it. Tiles therefore live in per-thread buffers that grow
+to the largest size asked for (at most `MAX_CACHED` bytes each) and are kept between calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+MAX_CACHED = 64 * 2**20
+"""Buffers larger than this are allocated per call and not kept."""
+
+_local = threading.local()
+
+
+def scratch(name: str, count: int, dtype: np.dtype[Any]) -> np.ndarray:
+    """A 1-D array of ``count`` elements of ``dtype`` (uninitialised; the caller's only user)."""
+    nbytes = count * dtype.itemsize
+    if nbytes > MAX_CACHED:
+        return np.empty(count, dtype)
+    cache: dict[str, np.ndarray] = getattr(_local, "buffers", None) or {}
+    _local.buffers = cache
+    buf = cache.get(name)
+    if buf is None or buf.nbytes < nbytes:
+        buf = np.empty(max(nbytes, 1), np.uint8)
+        cache[name] = buf
+    return buf[:nbytes].view(dtype)
+
+
+def clear() -> None:
+    """Drop this thread's buffers (tests and memory measurements start from nothing)."""
+    _local.buffers = {}
+
+
+def cached_bytes() -> int:
+    """Bytes held by this thread's buffers."""
+    cache: dict[str, np.ndarray] = getattr(_local, "buffers", None) or {}
+    return sum(b.nbytes for b in cache.values())
