@@ -1,0 +1,255 @@
+"""POST /api/frames/animation: the sliding window of a convolution or pooling as an animated image.
+
+The frames are the same as `/api/frames` (convolution) or `server.core.pool_frames` (pooling);
+`server.imaging.animation` draws them. Animations are for small teaching inputs, so the size of
+the picture and the number of frames are bounded before anything is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import Field
+
+from ...core import frames, pad, pool_frames
+from ...core.shapes import as_tuple
+from ...imaging.animation import Stage, StageFrame, format_number, render_animation
+from ..arrays import load_input
+from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
+from ..errors import ApiError, limit_error
+from ..pipeline import plan_conv
+from ..schemas.common import IntOrPerAxis
+from ..schemas.conv import FramesRequest
+from ..schemas.errors import ERROR_RESPONSES
+
+__all__ = ["AnimationRequest", "router", "MAX_FRAMES", "MAX_SIDE", "MAX_CHANNELS"]
+
+MAX_FRAMES = 400
+"""Most frames in one animation (a 16x16 input with a 3x3 kernel and padding 1 has 256)."""
+MAX_SIDE = 40
+"""Most cells along either side of the padded input: beyond it the numbers are unreadable."""
+MAX_CHANNELS = 4
+"""Most input channels drawn side by side."""
+
+router = APIRouter(prefix="/api", tags=["convolution"], route_class=StrictJSONRoute,
+                   responses=ERROR_RESPONSES)
+
+
+class AnimationRequest(FramesRequest):
+    """The `/api/frames` body (or a pooling one with `op: "pool"`) plus the picture's format."""
+
+    op: Literal["conv", "pool"] = Field(
+        default="conv", description='`"conv"`: the convolution fields as for `/api/frames`. '
+        '`"pool"`: `mode`, `kernel_size`, `stride`, `padding`, `dilation`, `ceil_mode`, '
+        "`count_include_pad` as for `/api/pool`; `filters` then selects channels.",
+    )
+    mode: Literal["max", "avg"] | None = Field(default=None, description="Pooling: max or avg.")
+    kernel_size: IntOrPerAxis | None = Field(default=None, description="Pooling window.")
+    stride: IntOrPerAxis | None = Field(  # type: ignore[assignment]
+        default=None, description="Step of the window (default 1 for a convolution, "
+        "`kernel_size` for pooling).")
+    ceil_mode: bool = Field(default=False, description="Pooling: keep a last partial window.")
+    count_include_pad: bool = Field(default=True, description="avg pooling: count padded "
+                                    "zeros in the divisor.")
+    limit: int | None = Field(  # type: ignore[assignment]
+        default=None, ge=1, description=f"Frames to draw from `offset` (default: all, at most "
+        f"{MAX_FRAMES}).")
+    format: Literal["gif", "webp"] = Field(default="gif", description="Animated GIF or WebP.")
+    fps: float = Field(default=2.0, gt=0, le=30, description="Frames per second.")
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"input": [[1, 2, 0], [3, 1, 2], [0, 1, 4]], "kernel": [[1, 0], [-1, 2]],
+         "format": "gif", "fps": 2},
+        {"op": "pool", "input": [[1, 3, 2, 1], [4, 6, 5, 0], [3, 2, 1, 7], [1, 8, 2, 4]],
+         "mode": "max", "kernel_size": 2, "format": "webp"},
+    ]}}
+
+
+@router.post(
+    "/frames/animation",
+    response_class=Response,
+    responses={200: {"content": {"image/gif": {}, "image/webp": {}},
+                     "description": "The animation; `X-Svertka-Frames` says how many frames."}},
+)
+async def create_animation(req: AnimationRequest, settings: SettingsDep, store: StoreDep,
+                           limiter: LimiterDep) -> Response:
+    """Draw the sliding window frame by frame as an animated GIF or WebP."""
+    data, count = await run_cpu(limiter, build_animation, req, store, settings)
+    return Response(
+        content=data, media_type=f"image/{req.format}",
+        headers={"Content-Disposition": f'inline; filename="svertka-frames.{req.format}"',
+                 "X-Svertka-Frames": str(count)},
+    )
+
+
+def build_animation(req: AnimationRequest, store: Any, settings: Any) -> tuple[bytes, int]:
+    """The encoded animation and its number of frames (runs in the CPU threadpool)."""
+    requested = req.limit if req.limit is not None else MAX_FRAMES + 1
+    if req.limit is not None and req.limit > MAX_FRAMES:
+        raise _too_many(req.limit)
+    if req.op == "pool":
+        stage, stage_frames = _pool_scene(req, store, settings, requested)
+    else:
+        stage, stage_frames = _conv_scene(req, store, settings, requested)
+    if not stage_frames:
+        raise ApiError(422, "parameter", "offset", f"`offset` {req.offset} is past the last "
+                       "frame: there is nothing to draw", accepted="an offset below the number "
+                       "of frames", suggestion={"offset": 0})
+    if len(stage_frames) > MAX_FRAMES:
+        raise _too_many(None)
+    data = render_animation(stage, stage_frames, fmt=req.format, fps=req.fps)
+    return data, len(stage_frames)
+
+
+def _too_many(limit: int | None) -> ApiError:
+    got = f"`limit` {limit} asks for" if limit is not None else "the request has"
+    return limit_error("limit", f"{got} more than {MAX_FRAMES} frames; an animation draws at "
+                       f"most {MAX_FRAMES}", accepted=f"`offset` and a `limit` of at most "
+                       f"{MAX_FRAMES}, or a smaller input", suggestion={"limit": MAX_FRAMES})
+
+
+def _check_picture(x: np.ndarray, pads: Any) -> None:
+    if x.ndim != 3:
+        raise ApiError(422, "shape", "input", f"an animation draws inputs with two spatial axes "
+                       f"(a matrix, or channels of matrices); got {x.ndim - 1} spatial axis(es) "
+                       f"in shape {list(x.shape)}", accepted="`(H, W)` or `(C, H, W)`")
+    if x.shape[0] > MAX_CHANNELS:
+        raise limit_error("input", f"the input has {x.shape[0]} channels; an animation draws at "
+                          f"most {MAX_CHANNELS} side by side", accepted=f"at most {MAX_CHANNELS} "
+                          "channels")
+    sides = [n + b + a for n, (b, a) in zip(x.shape[1:], pads, strict=True)]
+    if max(sides) > MAX_SIDE:
+        raise limit_error("input", f"the padded input is {sides[0]}x{sides[1]} cells; an "
+                          f"animation draws at most {MAX_SIDE} per side", accepted=f"inputs of "
+                          f"at most {MAX_SIDE} cells per side with the padding, e.g. a photo "
+                          "with a small `max_side`", suggestion={"max_side": 16})
+
+
+def _axes(values: Any) -> str:
+    """One number when every axis (or side) agrees, else all of them."""
+    values = [int(v) for v in values]
+    return str(values[0]) if len(set(values)) == 1 else ",".join(map(str, values))
+
+
+def _wrap(value: float) -> str:
+    text = format_number(value)
+    return f"({text})" if text.startswith("−") else text
+
+
+def _conv_formula(patch: np.ndarray, weights: np.ndarray, bias: float | None, value: float,
+                  activation: str | None, output: float) -> tuple[str, str]:
+    groups = [" + ".join(f"{_wrap(x)}·{_wrap(w)}" for x, w in zip(p.ravel(), k.ravel(),
+                                                                  strict=True))
+              for p, k in zip(patch, weights, strict=True)]
+    sums = [float((p * k).sum()) for p, k in zip(patch, weights, strict=True)]
+    full = " + ".join(f"({g})" for g in groups) if len(groups) > 1 else groups[0]
+    short = " + ".join(_wrap(s) for s in sums)
+    tail = f" + {_wrap(bias)}" if bias is not None else ""
+    tail += f" = {format_number(value)}"
+    if activation:
+        tail += f"  →  {activation}({format_number(value)}) = {format_number(output)}"
+    if len(groups) == 1:
+        short = f"Σ = {format_number(sums[0])}"
+    return full + tail, short + tail
+
+
+def _conv_scene(req: AnimationRequest, store: Any, settings: Any,
+                requested: int) -> tuple[Stage, list[StageFrame]]:
+    conv_req = req.model_copy(update={"stride": 1 if req.stride is None else req.stride})
+    job = plan_conv(conv_req, store, settings)  # type: ignore[arg-type]
+    _check_picture(job.x, job.pads)
+    batch = frames(
+        job.x, job.w, bias=job.bias, stride=job.stride, padding=job.pads,
+        padding_mode=job.padding_mode, dilation=job.dilation, groups=job.groups, flip=job.flip,
+        activation=job.activation, activation_params=job.activation_params,
+        offset=req.offset, limit=requested, positions=req.positions, filters=req.filters,
+    )
+    x = np.asarray(job.x, dtype=np.float64)
+    weights = np.asarray(job.w, dtype=np.float64)
+    if job.flip:
+        weights = weights[..., ::-1, ::-1]  # what the frames' products actually used
+    n_filters, per_group = weights.shape[:2]
+    stage_frames = []
+    for i in range(len(batch)):
+        f = int(batch.filter[i])
+        first = (f // (n_filters // job.groups)) * per_group
+        formula, short = _conv_formula(
+            batch.patch[i], weights[f], None if job.bias is None else float(batch.bias[i]),
+            float(batch.value[i]), job.activation, float(batch.output[i]))
+        stage_frames.append(StageFrame(
+            map=f, position=(int(batch.position[i][0]), int(batch.position[i][1])),
+            origin=(int(batch.origin[i][0]), int(batch.origin[i][1])),
+            output=float(batch.output[i]), formula=formula, short_formula=short,
+            channels=tuple(range(first, first + per_group)),
+        ))
+    kh, kw = weights.shape[2:]
+    oh, ow = batch.output_shape
+    (pt, pb), (pl, pr) = batch.padding
+    stride = as_tuple(job.stride, 2, "stride")
+    dilation = as_tuple(job.dilation, 2, "dilation")
+    out_text = f"{n_filters}×{oh}×{ow}" if n_filters > 1 else f"{oh}×{ow}"
+    title = (f"{x.shape[1]}×{x.shape[2]} ⊛ {kh}×{kw}  stride {_axes(stride)}  padding "
+             f"{_axes((pt, pb, pl, pr))}  dilation {_axes(dilation)}  → {out_text}")
+    stage = Stage(
+        padded=pad(x, batch.padding, job.padding_mode), pads=batch.padding,
+        kernel_size=(kh, kw), dilation=dilation, output_shape=(oh, ow), maps=n_filters,
+        title=title, kernel=weights,
+    )
+    return stage, stage_frames
+
+
+def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
+                requested: int) -> tuple[Stage, list[StageFrame]]:
+    if req.mode is None or req.kernel_size is None:
+        missing = "mode" if req.mode is None else "kernel_size"
+        raise ApiError(422, "validation", missing, f'`op` "pool" needs `{missing}`',
+                       accepted='`mode` ("max" or "avg") and `kernel_size`')
+    x = load_input(req, store, settings)
+    if x.ndim == 2:
+        x = x[None]
+    batch = pool_frames(
+        x, mode=req.mode, kernel_size=req.kernel_size, stride=req.stride, padding=req.padding,
+        dilation=req.dilation, ceil_mode=req.ceil_mode, count_include_pad=req.count_include_pad,
+        offset=req.offset, limit=requested, positions=req.positions, channels=req.filters,
+    )
+    _check_picture(x, batch.padding)
+    kh, kw = batch.window.shape[1:] if len(batch) else as_tuple(req.kernel_size, 2, "kernel_size")
+    stage_frames = []
+    for i in range(len(batch)):
+        window = batch.window[i]
+        counted = batch.counted[i]
+        if req.mode == "max":
+            values = ", ".join(format_number(v) for v, c in zip(window.ravel(), counted.ravel(),
+                                                                strict=True) if c)
+            formula = f"max({values}) = {format_number(float(batch.value[i]))}"
+            winner: tuple[int, int] | None = (int(batch.winner[i][0]), int(batch.winner[i][1]))
+        else:
+            values = " + ".join(_wrap(v) for v, c in zip(window.ravel(), counted.ravel(),
+                                                         strict=True) if c)
+            formula = (f"({values}) / {int(batch.divisor[i])} = "
+                       f"{format_number(float(batch.value[i]))}")
+            winner = None
+        c = int(batch.channel[i])
+        stage_frames.append(StageFrame(
+            map=c, position=(int(batch.position[i][0]), int(batch.position[i][1])),
+            origin=(int(batch.origin[i][0]), int(batch.origin[i][1])),
+            output=float(batch.value[i]), formula=formula, channels=(c,), winner=winner,
+        ))
+    fill = math.nan if req.mode == "max" else 0.0  # max pads with -inf: drawn as empty cells
+    padded = np.pad(np.asarray(x, dtype=np.float64), ((0, 0), *batch.padding),
+                    constant_values=fill)
+    oh, ow = batch.output_shape
+    (pt, pb), (pl, pr) = batch.padding
+    stride = as_tuple(req.kernel_size if req.stride is None else req.stride, 2, "stride")
+    title = (f"{req.mode} pool {x.shape[1]}×{x.shape[2]}  window {kh}×{kw}  stride "
+             f"{_axes(stride)}  padding {_axes((pt, pb, pl, pr))}  → {oh}×{ow}")
+    stage = Stage(
+        padded=padded, pads=batch.padding, kernel_size=(int(kh), int(kw)),
+        dilation=as_tuple(req.dilation, 2, "dilation"), output_shape=(oh, ow),
+        maps=int(x.shape[0]), title=title, kernel=None,
+    )
+    return stage, stage_frames

@@ -1,0 +1,394 @@
+// The step page: one store, the model derived from it, the stage, playback, keyboard, editor,
+// share link with QR code, export. Hover and pins take priority over the animation.
+import "./strings.js";
+import * as api from "../api.js";
+import { applyI18n, t, fmt, getLang } from "../i18n.js";
+import { createStore, debounce } from "../state.js";
+import { isProjector, setProjector } from "../theme.js";
+import { buildModel, frameAt, requestBody, MAX_FRAMES } from "./model.js";
+import { buildStage } from "./stage.js";
+import { frameFormula, channelFormulas } from "./formula.js";
+import { PRESETS, normalize, presetScene, matchPreset, sceneFromQuery, sceneToQuery } from "./scenes.js";
+import { initEditor } from "./editor.js";
+import { initShare } from "./share.js";
+
+const SPEEDS = [0.5, 1, 2, 4, 8, 16];
+const ICON_PLAY = '<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true"><path d="M7 4.5v15L19.5 12z" fill="currentColor"/></svg>';
+const ICON_PAUSE = '<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true"><path d="M6 5h4v14H6zM14 5h4v14h-4z" fill="currentColor"/></svg>';
+const $ = (sel, root = document) => root.querySelector(sel);
+const byId = (id) => $(`[data-testid="${id}"]`);
+
+const initial = sceneFromQuery(location.search);
+const store = createStore({
+  scene: initial.scene, frame: initial.frame, playing: false, speed: 1,
+  hover: null, pin: null, weight: null,
+});
+
+let model = null;
+let stage = null;
+let loadSeq = 0;
+
+// ---- derived view ----
+
+function shownIndex() {
+  const { pin, hover, frame } = store.get();
+  const cell = pin || hover;
+  if (cell && model) return frameAt(model, cell[0], cell[1], cell[2]);
+  return frame;
+}
+
+function render() {
+  if (!model || !stage) return;
+  const s = store.get();
+  const progress = Math.min(s.frame, model.total - 1);
+  const frame = model.frames[Math.min(shownIndex(), model.total - 1)];
+  stage.update({ frame, progress, weight: s.weight, hover: s.hover, pinned: s.pin });
+  const text = frameFormula(model, frame);
+  const formulaBox = byId("frame-formula");
+  formulaBox.textContent = text;
+  // A three-channel sum has 27 products: smaller type keeps the stage on screen.
+  formulaBox.classList.toggle("st-long", text.length > 150);
+  const lines = channelFormulas(model, frame);
+  byId("channel-formulas").replaceChildren(...lines.map((line, c) => {
+    const li = document.createElement("li");
+    li.textContent = `${t("st.channel", { c })}: ${line}`;
+    return li;
+  }));
+  byId("hover-note").textContent = noteText(s, frame);
+  const scrub = byId("scrubber");
+  scrub.max = String(model.total - 1);
+  scrub.value = String(progress);
+  byId("frame-counter").textContent = t("st.frame", { i: progress + 1, n: model.total });
+  const play = byId("play");
+  play.innerHTML = s.playing ? ICON_PAUSE : ICON_PLAY;
+  play.setAttribute("aria-pressed", String(s.playing));
+  play.setAttribute("aria-label", t(s.playing ? "st.pause" : "st.play"));
+  play.title = t(s.playing ? "st.pause" : "st.play");
+  const select = byId("filter-select");
+  if (model.maps > 1) select.value = String(frame.map);
+  document.querySelectorAll("[data-scene]").forEach((b) => {
+    b.setAttribute("aria-pressed", String(b.dataset.scene === matchPreset(s.scene)));
+  });
+}
+
+function noteText(s, frame) {
+  if (s.weight && model.op === "conv") {
+    const w = model.kernelOf(frame.map)[model.channelsOf(frame.map).indexOf(s.weight.c)]?.[s.weight.i]?.[s.weight.j];
+    return t("st.weight", { w: fmt(w), i: s.weight.i, j: s.weight.j, n: model.P });
+  }
+  if (s.pin) return t("st.pinned", { r: s.pin[1], c: s.pin[2] });
+  if (model.op === "max") return `${t("st.winner")}. ${t("st.hover.hint.pool")}`;
+  if (model.op !== "conv") return t("st.hover.hint.pool");
+  return t("st.hover.hint");
+}
+
+function renderShape() {
+  const box = byId("shape-formula");
+  if (!model) return;
+  const names = [t("st.axis.rows"), t("st.axis.cols")];
+  const lines = model.axes.map((a, i) => {
+    const size = i === 0 ? model.oh : model.ow;
+    const [before, after] = model.pads[i];
+    const round = a.ceilMode ? "⌈" : "⌊";
+    const close = a.ceilMode ? "⌉" : "⌋";
+    return `${names[i]}: ${round}(${a.n} + ${before} + ${after} − ${a.d}·(${a.k} − 1) − 1) / ${a.s}${close} + 1 = ${size}`;
+  });
+  const head = document.createElement("span");
+  head.className = "st-shape-head";
+  head.textContent = `${t("st.shape")}: ${model.H}×${model.W} → ${model.oh}×${model.ow}`;
+  box.replaceChildren(head, ...lines.map((line) => {
+    const span = document.createElement("span");
+    span.className = "st-shape-axis";
+    span.textContent = line;
+    return span;
+  }));
+}
+
+// ---- sizing: cells as large as the stage allows ----
+
+function fitCells() {
+  if (!model) return;
+  const host = byId("stage");
+  const width = host.clientWidth || 900;
+  const Wp = model.padded[0][0].length;
+  const Hp = model.padded[0].length;
+  const multi = model.op === "conv" && model.C > 1;
+  const projector = isProjector();
+  const max = projector ? 112 : 76;
+  const min = projector ? 24 : 18;
+  // Several channels stand in columns (input, kernel slice, partial sum under each other),
+  // the result beside them; one channel reads left to right: input, kernel, output.
+  const across = multi
+    ? model.C * (Wp + 1.2) + model.ow * 1.6 + 2
+    : Wp + (model.op === "conv" ? model.kw + 3 : 5) + model.ow * (model.maps > 1 ? 1.6 : 1) + 2;
+  const tall = multi ? Hp + model.kh + model.oh + 4.5 : Math.max(Hp, model.oh * (model.maps > 1 ? 2 : 1)) + 2;
+  // Height: what is left of the window below the stage's top once the formula and the
+  // controls are counted, so a projector shows the window and its sum without scrolling.
+  const top = host.getBoundingClientRect().top + window.scrollY;
+  const below = ($(".st-formula-box")?.offsetHeight || 120) + ($(".st-controls")?.offsetHeight || 50) + 56;
+  let heightBudget = Math.max(window.innerHeight - top - below, window.innerHeight * 0.35);
+  // On a laptop readable digits beat seeing everything at once: the page may scroll.
+  if (!projector && !document.fullscreenElement) heightBudget = Math.max(heightBudget, window.innerHeight * 0.7);
+  let cell = Math.floor(Math.min(width / across, heightBudget / tall));
+  cell = Math.max(min, Math.min(max, cell));
+  host.style.setProperty("--st-cell", `${cell}px`);
+  // The result is what the class watches: give it more room when it sits beside small slices.
+  const outCell = multi ? Math.min(max, Math.round(cell * 1.4)) : cell;
+  host.style.setProperty("--st-out-cell", `${outCell}px`);
+}
+
+// ---- loading ----
+
+async function load() {
+  const seq = ++loadSeq;
+  const scene = store.get("scene");
+  const page = byId("step-page");
+  page.setAttribute("aria-busy", "true");
+  byId("step-status").textContent = t("st.loading");
+  showError(null);
+  try {
+    const next = await buildModel(scene);
+    if (seq !== loadSeq) return;
+    if (next.tooMany) {
+      showError(t("st.error.too_many", { n: next.tooMany, max: MAX_FRAMES }));
+      return;
+    }
+    model = next;
+    stage = buildStage(byId("stage"), model, gestures);
+    const select = byId("filter-select");
+    select.replaceChildren(...Array.from({ length: model.maps }, (_, f) => {
+      const o = document.createElement("option");
+      o.value = String(f);
+      o.textContent = `#${f}`;
+      return o;
+    }));
+    byId("filter-picker").hidden = model.maps < 2;
+    if (store.get("frame") >= model.total) store.set({ frame: model.total - 1 });
+    renderShape();
+    render();
+    fitCells();
+    byId("step-status").textContent = "";
+  } catch (err) {
+    if (seq !== loadSeq || api.isAbort(err)) return;
+    showError(err.message || String(err));
+    byId("step-status").textContent = "";
+  } finally {
+    if (seq === loadSeq) page.setAttribute("aria-busy", "false");
+  }
+}
+
+function showError(message) {
+  const box = byId("step-error");
+  box.hidden = !message;
+  box.textContent = message || "";
+}
+
+// ---- gestures from the stage ----
+
+const gestures = {
+  hoverCell(cell) { store.set({ hover: cell }); },
+  clickCell(cell) {
+    const pin = store.get("pin");
+    const same = pin && pin.every((v, i) => v === cell[i]);
+    store.set({ pin: same ? null : cell });
+  },
+  hoverWeight(w) { store.set({ weight: w }); },
+  pickMap(f) { goTo(f * model.P + (store.get("frame") % model.P)); },
+};
+
+// ---- playback ----
+
+let timer = null;
+
+function goTo(index) {
+  if (!model) return;
+  store.set({ frame: Math.max(0, Math.min(model.total - 1, index)) });
+}
+
+function step(delta) {
+  store.set({ playing: false, pin: null });
+  goTo(store.get("frame") + delta);
+}
+
+function togglePlay() {
+  if (!model) return;
+  const playing = !store.get("playing");
+  if (playing && store.get("frame") >= model.total - 1) store.set({ frame: 0 });
+  store.set({ playing, pin: null });
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = null;
+  if (!store.get("playing") || !model) return;
+  timer = setTimeout(() => {
+    const next = store.get("frame") + 1;
+    if (next >= model.total) store.set({ playing: false });
+    else store.set({ frame: next });
+  }, 1000 / store.get("speed"));
+}
+
+function changeSpeed(direction) {
+  const i = SPEEDS.indexOf(store.get("speed"));
+  const next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? 1 : i) + direction))];
+  store.set({ speed: next });
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen?.();
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+function toggleHelp(force) {
+  const dlg = byId("help-overlay");
+  const open = force ?? !dlg.open;
+  if (open && !dlg.open) dlg.showModal();
+  if (!open && dlg.open) dlg.close();
+}
+
+function onKey(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const tag = e.target && e.target.tagName;
+  const typing = tag === "TEXTAREA" || tag === "SELECT" || (tag === "INPUT" && e.target.type !== "range" && e.target.type !== "checkbox");
+  if (typing) return;
+  const shareOpen = byId("share-dialog").open;
+  if (shareOpen && e.key !== "Escape") return;
+  const key = e.key;
+  let handled = true;
+  if (key === " " || key === "Spacebar") togglePlay();
+  else if (key === "ArrowRight" || key === "ArrowDown") step(1);
+  else if (key === "ArrowLeft" || key === "ArrowUp") step(-1);
+  else if (key === "Home") step(-Infinity);
+  else if (key === "End") step(Infinity);
+  else if (key === "+" || key === "=" || e.code === "NumpadAdd") changeSpeed(1);
+  else if (key === "-" || key === "_" || key === "−" || e.code === "NumpadSubtract") changeSpeed(-1);
+  else if (e.code === "KeyP") setProjector(!isProjector());
+  else if (e.code === "KeyF") toggleFullscreen();
+  else if (key === "?" || (e.code === "Slash" && e.shiftKey)) toggleHelp();
+  else if (key === "Escape") {
+    store.set({ pin: null });
+    toggleHelp(false);
+    handled = false; // let the dialog close itself too
+  } else handled = false;
+  if (handled) e.preventDefault();
+}
+
+// ---- export ----
+
+async function exportAnimation(format, button) {
+  if (!model) return;
+  const scene = store.get("scene");
+  const body = { ...requestBody(scene), format, fps: Math.max(1, store.get("speed")) };
+  if (scene.op === "max" || scene.op === "avg") body.op = "pool";
+  const status = byId("step-status");
+  button.disabled = true;
+  status.textContent = t("st.export.busy");
+  try {
+    const blob = await api.framesAnimation(body);
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `svertka-${matchPreset(scene) || "scene"}.${format}`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    status.textContent = "";
+  } catch (err) {
+    showError(err.message || String(err));
+    status.textContent = "";
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- URL ----
+
+const syncUrl = debounce(() => {
+  const s = store.get();
+  const query = sceneToQuery(s.scene, { frame: s.frame });
+  const keep = new URLSearchParams(location.search).get("theme");
+  const url = `${location.pathname}?${query}${keep ? `&theme=${keep}` : ""}`;
+  history.replaceState(null, "", url);
+}, 150);
+
+export function shareUrl() {
+  const s = store.get();
+  return `${location.origin}${location.pathname}?${sceneToQuery(s.scene, { frame: s.frame })}`;
+}
+
+// ---- wiring ----
+
+function buildSceneButtons() {
+  const list = byId("scene-list");
+  list.replaceChildren(...Object.keys(PRESETS).map((name) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "btn st-scene";
+    b.dataset.scene = name;
+    b.dataset.testid = `scene-${name}`;
+    b.setAttribute("data-testid", `scene-${name}`);
+    b.dataset.i18n = `st.scene.${name}`;
+    b.textContent = t(`st.scene.${name}`);
+    b.addEventListener("click", () => setScene(presetScene(name)));
+    return b;
+  }));
+}
+
+export function setScene(scene) {
+  store.set({ scene: normalize(scene), frame: 0, playing: false, pin: null, hover: null, weight: null });
+}
+
+function init() {
+  applyI18n(); // base.html labelled the page before this page's strings were registered
+  buildSceneButtons();
+  byId("play").addEventListener("click", togglePlay);
+  byId("step-forward").addEventListener("click", () => step(1));
+  byId("step-back").addEventListener("click", () => step(-1));
+  byId("scrubber").addEventListener("input", (e) => {
+    store.set({ playing: false, pin: null });
+    goTo(Number(e.target.value));
+  });
+  const speed = byId("speed");
+  speed.addEventListener("change", () => store.set({ speed: Number(speed.value) }));
+  byId("filter-select").addEventListener("change", (e) => gestures.pickMap(Number(e.target.value)));
+  document.querySelectorAll("[data-format]").forEach((b) => {
+    b.addEventListener("click", () => exportAnimation(b.dataset.format, b));
+  });
+  byId("fullscreen").addEventListener("click", toggleFullscreen);
+  byId("help").addEventListener("click", () => toggleHelp(true));
+  document.querySelectorAll("dialog [data-close]").forEach((b) => {
+    b.addEventListener("click", () => b.closest("dialog").close());
+  });
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("fullscreenchange", () => {
+    document.documentElement.toggleAttribute("data-fullscreen", Boolean(document.fullscreenElement));
+    fitCells();
+  });
+  document.addEventListener("themechange", fitCells);
+  window.addEventListener("resize", debounce(fitCells, 100));
+  document.addEventListener("langchange", () => {
+    buildSceneButtons();
+    if (model) {
+      stage = buildStage(byId("stage"), model, gestures);
+      renderShape();
+      render();
+    }
+  });
+
+  store.on("change:scene", () => { load(); });
+  store.on("change", ({ keys }) => {
+    if (keys.includes("speed")) byId("speed").value = String(store.get("speed"));
+    if (keys.includes("playing") || keys.includes("frame") || keys.includes("speed")) schedule();
+    if (keys.includes("scene") || keys.includes("frame")) syncUrl();
+    if (!keys.includes("scene")) render();
+  });
+
+  initEditor({ store, setScene, getModel: () => model, showError });
+  initShare({ getUrl: shareUrl });
+  load();
+}
+
+init();
+// Exposed for tests and for the console: the store and the current model.
+window.svertkaStep = { store, getModel: () => model, lang: getLang };
