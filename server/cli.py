@@ -20,7 +20,9 @@ Svertka: convolutional-network arithmetic, served and visualized.
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="svertka", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="svertka",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"svertka {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -28,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the web app and the REST API")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port to listen on (default 8000)")
-    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
 
     apply = commands.add_parser("apply", help="convolve an image with a kernel preset")
     apply.add_argument("image", type=Path, help="PNG, JPEG, WebP, GIF, BMP or TIFF file")
@@ -92,12 +94,13 @@ def _apply(args: argparse.Namespace) -> int:
 
     from .core import CoreError, conv
     from .core.kernels import PRESETS
-    from .imaging.decode import decode_image, to_array
+    from .imaging.decode import ImageError, decode_image, to_array
     from .imaging.encode import encode_png
     from .imaging.render import render_map
 
     if args.kernel not in PRESETS:
-        print(f"unknown kernel {args.kernel!r}; choose one of: {', '.join(PRESETS)}", file=sys.stderr)
+        names = ", ".join(PRESETS)
+        print(f"unknown kernel {args.kernel!r}; choose one of: {names}", file=sys.stderr)
         return 2
     padding: str | int = int(args.padding) if args.padding.isdigit() else args.padding
     try:
@@ -109,7 +112,7 @@ def _apply(args: argparse.Namespace) -> int:
         groups = 1 if x.ndim == 2 else x.shape[0]
         out = conv(x, w, padding=padding, stride=args.stride, dilation=args.dilation, groups=groups)
         pixels, _ = render_map(out, args.display)
-    except (CoreError, OSError) as error:
+    except (CoreError, ImageError, OSError) as error:
         print(f"svertka apply: {error}", file=sys.stderr)
         return 2
     args.output.write_bytes(encode_png(pixels))
