@@ -1,0 +1,100 @@
+"""Settings: every knob of the service, read from ``SVERTKA_*`` environment variables.
+
+Each field carries a description because the README documents every setting from these and a
+test checks that none is missing. Limits are deliberately generous for one laptop and tight enough
+that a single request cannot take the server down.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+def _default_data_dir() -> Path:
+    # XDG first so containers and CI can redirect the cache without setting SVERTKA_DATA_DIR
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "svertka"
+
+
+def _default_concurrency() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field can be set as ``SVERTKA_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SVERTKA_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Directory for uploaded images (created on start; default: a `svertka` "
+        "folder in the user's cache directory, `$XDG_CACHE_HOME` or `~/.cache`).",
+    )
+    store_max_bytes: int = Field(
+        default=512 * MB, ge=1,
+        description="Upper bound on the bytes of uploaded images kept on disk; the least "
+        "recently used are deleted beyond it (sample photos are never evicted).",
+    )
+    decode_cache_bytes: int = Field(
+        default=256 * MB, ge=0,
+        description="Memory for decoded images kept between requests, so repeated requests on "
+        "the same photo do not decode it again (0 disables the cache).",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * MB, ge=1,
+        description="Largest accepted upload and largest JSON request body, in bytes (413 beyond).",
+    )
+    max_pixels: int = Field(
+        default=40_000_000, ge=1,
+        description="Largest decoded image in pixels (width x height); also Pillow's "
+        "decompression-bomb guard (413 beyond).",
+    )
+    max_output_elements: int = Field(
+        default=50_000_000, ge=1,
+        description="Largest result a request may produce, in array elements, checked before "
+        "computing (422 with code `limit` beyond).",
+    )
+    max_work: int = Field(
+        default=4_000_000_000, ge=1,
+        description="Largest work per request: output elements x kernel taps (multiply-adds), "
+        "checked before computing (422 with code `limit` beyond).",
+    )
+    max_json_elements: int = Field(
+        default=4_000_000, ge=1,
+        description="Most numbers in a JSON request or a JSON answer; larger results are "
+        "available as PNG (`/render`) or raw float32 (`?format=npy`).",
+    )
+    max_frames_per_page: int = Field(
+        default=1000, ge=1,
+        description="Most sliding-window frames in one `/api/frames` answer; a larger `limit` "
+        "is capped to it.",
+    )
+    max_concurrency: int = Field(
+        default_factory=_default_concurrency, ge=1,
+        description="Requests computing at the same time (threadpool limit for CPU work); "
+        "default: the number of CPUs, at most 4.",
+    )
+    png_compress_level: int = Field(
+        default=1, ge=0, le=9,
+        description="zlib level of rendered PNGs: 1 is fast and a little larger, 9 is slow.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `svertka serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `svertka serve` listens on.")
+
+    @property
+    def images_dir(self) -> Path:
+        """Where the image store keeps its files."""
+        return self.data_dir / "images"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once (a FastAPI dependency and the CLI's default)."""
+    return Settings()

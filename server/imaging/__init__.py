@@ -1,0 +1,1 @@
+"""Bytes <-> arrays: decoding uploads (Pillow, EXIF, limits), rendering maps, encoding PNG/npy."""

@@ -1,0 +1,1 @@
+"""FastAPI layer: app factory, routers per resource, schemas, one error mapping."""

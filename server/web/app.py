@@ -1,0 +1,143 @@
+"""The application factory: settings, store, routers, error handlers, static files.
+
+``create_app(settings)`` builds an independent app (its own data directory, store and CPU
+limiter on ``app.state``), which is what tests and ``svertka serve`` both use. Routers written by
+other parts (pages, exports) are included when their modules import, so the API works alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from PIL import Image
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..config import Settings
+from ..store import ImageStore
+from .errors import ApiError, envelope, install_error_handlers
+from .responses import json_response
+from .routes import conv, conv_transpose, dropout, frames, health, images, kernels, pool, samples
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+OPTIONAL_ROUTERS = ("server.web.pages", "server.web.routes.exports")
+MULTIPART_OVERHEAD = 64 * 1024
+
+DESCRIPTION = """\
+Convolutional-network arithmetic on numbers and photos.
+
+**A typical session:** `POST /api/images` a photo (or pick one from `GET /api/samples`), then
+`POST /api/conv/render` with `{"image_id": ..., "preset": "sobel_x", "display": {"mode":
+"signed"}}` for a PNG of the feature map, `POST /api/conv` for its numbers (`?format=npy` for
+large ones), and `POST /api/frames` with `offset`/`limit` to page through every window.
+
+Arrays are channel-first, `(C, *S)`, like PyTorch without the batch axis. Every 4xx answer has
+the same envelope: `status`, `code`, `field`, `message`, `accepted`, `suggestion`.
+"""
+
+TAGS = [
+    {"name": "images", "description": "Upload photos, fetch them, list the samples."},
+    {"name": "kernels", "description": "Named 2D kernels usable as `preset`."},
+    {"name": "convolution", "description": "Convolution as numbers, `.npy`, PNG, and frames."},
+    {"name": "pooling", "description": "Max, average and global pooling; pooling frames."},
+    {"name": "layers", "description": "Other layers: dropout."},
+    {"name": "service", "description": "Health and version."},
+]
+
+
+class BodySizeLimit:
+    """Bound request bodies: refuse an over-long Content-Length before reading anything, and
+    stop a chunked body (no Content-Length) as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _error(self, size: int | None) -> tuple[str, str]:
+        limit = self.max_bytes - MULTIPART_OVERHEAD
+        has = f"has {size} bytes," if size is not None else "is"
+        return (f"the request `body` {has} more than the limit of {limit} bytes",
+                f"at most {limit} bytes (SVERTKA_MAX_UPLOAD_BYTES)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            message, accepted = self._error(int(length))
+            body = envelope(413, "too_large", "body", message, accepted=accepted)
+            await json_response(body, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # an HTTPException passes through FastAPI's body parsing to the envelope handler
+                text, accepted = self._error(None)
+                raise ApiError(413, "too_large", "body", text, accepted=accepted)
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+
+def _include_optional(app: FastAPI) -> None:
+    """Include routers of other parts if their modules exist and import cleanly."""
+    static_mounted = False
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as error:
+            log.info("optional router %s not available: %s", name, error)
+            continue
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+        mount = getattr(module, "mount_static", None)
+        if mount is not None:
+            mount(app)
+            static_mounted = True
+    if not static_mounted and STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Svertka app; ``settings`` default to the environment (``SVERTKA_*``)."""
+    settings = settings or Settings()
+    # Pillow's own decompression-bomb guard uses the same limit as our header check
+    Image.MAX_IMAGE_PIXELS = settings.max_pixels
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.samples = await anyio.to_thread.run_sync(samples.ingest_samples, app.state.store)
+        yield
+
+    body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
+    app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, openapi_tags=TAGS,
+                  # operation ids are the handler names (compute_conv, ...): stable for clients
+                  generate_unique_id_function=lambda route: route.name)
+    app.state.settings = settings
+    app.state.store = ImageStore(settings.images_dir, max_bytes=settings.store_max_bytes,
+                                 max_pixels=settings.max_pixels,
+                                 cache_bytes=settings.decode_cache_bytes)
+    app.state.limiter = anyio.CapacityLimiter(settings.max_concurrency)
+    app.state.samples = []
+    install_error_handlers(app)
+    for module in (health, images, samples, kernels, conv, pool, frames, conv_transpose, dropout):
+        app.include_router(module.router)
+    _include_optional(app)
+    app.add_middleware(BodySizeLimit, max_bytes=body_limit)
+    return app

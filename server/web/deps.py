@@ -1,0 +1,119 @@
+"""Dependencies shared by the routers, as ``Annotated`` aliases, and the strict JSON route class.
+
+The app's settings, store and CPU limiter live on ``app.state`` (set by `create_app`) rather than
+in globals, so tests can build several apps with different data directories side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import numpy as np
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from ..config import Settings
+from ..store import ImageStore
+from .errors import ApiError
+
+try:  # orjson is strict (no NaN/Infinity) and several times faster on big arrays
+    import orjson
+except ImportError:  # pragma: no cover - optional speed-up
+    orjson = None
+
+__all__ = ["LimiterDep", "SettingsDep", "StoreDep", "StrictJSONRoute", "parse_json", "run_cpu"]
+
+T = TypeVar("T")
+
+
+def app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def app_store(request: Request) -> ImageStore:
+    return request.app.state.store
+
+
+def app_limiter(request: Request) -> anyio.CapacityLimiter:
+    return request.app.state.limiter
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+StoreDep = Annotated[ImageStore, Depends(app_store)]
+LimiterDep = Annotated[anyio.CapacityLimiter, Depends(app_limiter)]
+
+
+async def run_cpu(limiter: anyio.CapacityLimiter, func: Callable[..., T], *args: Any,
+                  **kwargs: Any) -> T:
+    """Run ``func`` in a worker thread, at most ``max_concurrency`` at a time.
+
+    NumPy releases the GIL in its kernels, so threads give real parallelism while the event loop
+    keeps answering health checks and small requests. Floating-point overflow is silenced here
+    because results are checked for finiteness and reported as a 422 instead.
+    """
+    call = partial(func, *args, **kwargs)
+
+    def quiet() -> T:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return call()
+
+    return await anyio.to_thread.run_sync(quiet, limiter=limiter)
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse strict JSON: ``NaN``, ``Infinity`` and ``-Infinity`` are rejected, as RFC 8259 does.
+
+    Raises `json.JSONDecodeError`, which FastAPI reports as a validation error on ``body``.
+    """
+    if orjson is not None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # re-parse below for a message that names the problem
+    text = body.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except _NonFinite as error:
+        word = str(error)
+        raise json.JSONDecodeError(
+            f"{word} is not a JSON number; send finite numbers only", text, max(text.find(word), 0)
+        ) from None
+
+
+class _StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            limit = self.app.state.settings.max_upload_bytes
+            body = await self.body()
+            if len(body) > limit:
+                raise ApiError(413, "too_large", "body",
+                               f"the request body has {len(body)} bytes, more than {limit}",
+                               accepted=f"JSON bodies of at most {limit} bytes; send large "
+                               "images through POST /api/images and use `image_id`")
+            self._json = parse_json(body)
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """A route whose JSON body parser rejects NaN/Infinity and oversized bodies."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(_StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler

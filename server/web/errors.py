@@ -1,0 +1,213 @@
+"""One error envelope for every 4xx, produced here and nowhere else.
+
+``{"status", "code", "field", "message", "accepted", "suggestion", "errors"?}``: ``field`` names
+the request field at fault (dotted for nested ones, e.g. ``display.mode``), ``accepted`` says what
+would work, ``suggestion`` is the nearest valid setting when the core knows one. Each core error
+class has its own handler so the mapping from class to status and code reads as a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..core.errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
+from ..imaging.decode import ImageError
+from ..store import ImageNotFoundError
+
+__all__ = ["ApiError", "LimitError", "envelope", "install_error_handlers", "limit_error"]
+
+# What each request field accepts, for validation errors (the core states its own).
+ACCEPTED: dict[str, str] = {
+    "input": "a nested list of finite numbers: (C, *S) or (*S) with 1 to 3 spatial axes",
+    "image_id": "the id answered by POST /api/images or listed by GET /api/samples",
+    "kernel": "a nested list of finite numbers: (F, C/groups, *K), or (*K) like the input",
+    "preset": "a preset name from GET /api/kernels",
+    "kernel_mode": '"per_channel_same" or "depthwise"',
+    "bias": "a number or one number per filter",
+    "color": '"rgb" or "gray"',
+    "max_side": "an int >= 1",
+    "stride": "an int >= 1 or one int per spatial axis",
+    "dilation": "an int >= 1 or one int per spatial axis",
+    "groups": "an int >= 1 dividing the input channels and the filters",
+    "padding": 'an int >= 0, one per axis, one [before, after] pair per axis, or "valid", '
+    '"same", "full"',
+    "padding_mode": '"zeros", "reflect", "replicate" or "circular"',
+    "activation": 'a name ("relu", "leaky_relu", "sigmoid", "tanh", "identity") or '
+    '{"name": ..., "negative_slope": ...}',
+    "mode": '"max" or "avg"',
+    "kernel_size": "an int >= 1 or one int per spatial axis",
+    "offset": "an int >= 0",
+    "limit": "an int >= 1",
+    "positions": "a list of output coordinates, one int per spatial axis each",
+    "filters": "a list of filter indices",
+    "display": '{"mode": "clip"|"stretch"|"abs"|"signed", "layout": "grid"|"single"|"rgb", '
+    '"filter": int, "per_channel": bool}',
+    "p": "a number in [0, 1)",
+    "flip": "true or false",
+    "training": "true or false",
+    "ceil_mode": "true or false",
+    "count_include_pad": "true or false",
+    "global_pool": "true or false",
+    "format": '"json" or "npy"',
+    "seed": "an int >= 0",
+    "file": "a PNG, JPEG, WebP, GIF, BMP or TIFF image in a multipart field named `file`",
+    "body": "a JSON object with finite numbers (NaN and Infinity are not JSON)",
+}
+
+_STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+                 413: "too_large", 415: "unsupported_media", 422: "validation"}
+
+
+class ApiError(HTTPException):
+    """A 4xx raised by the web layer itself (limits, missing inputs, unknown ids).
+
+    Subclassing HTTPException lets it pass through FastAPI's body parsing untouched.
+    """
+
+    def __init__(self, status: int, code: str, field: str | None, message: str, *,
+                 accepted: str | None = None, suggestion: dict[str, Any] | None = None) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.status = status
+        self.code = code
+        self.field = field
+        self.message = message
+        self.accepted = accepted
+        self.suggestion = suggestion
+
+
+class LimitError(ApiError):
+    """A request that would cost more than the settings allow (checked before computing)."""
+
+
+def limit_error(field: str, message: str, *, accepted: str,
+                suggestion: dict[str, Any] | None = None) -> LimitError:
+    """A 422 ``limit`` naming the field to change; the suggestion brings it under the limit."""
+    return LimitError(422, "limit", field, message, accepted=accepted, suggestion=suggestion)
+
+
+def envelope(status: int, code: str, field: str | None, message: str, *,
+             accepted: str | None = None, suggestion: dict[str, Any] | None = None,
+             **extra: Any) -> dict[str, Any]:
+    """The error body; ``extra`` adds fields such as ``errors``, ``axis`` or ``formula``."""
+    body = {"status": status, "code": code, "field": field, "message": message,
+            "accepted": accepted, "suggestion": suggestion}
+    body.update(extra)
+    return body
+
+
+def _respond(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def _core(status: int, error: CoreError, **extra: Any) -> JSONResponse:
+    code = getattr(error, "code", "parameter")
+    return _respond(status, envelope(status, code, error.param, str(error),
+                                     accepted=error.accepted, suggestion=error.suggestion,
+                                     **extra))
+
+
+async def handle_shape_error(request: Request, error: ShapeError) -> JSONResponse:
+    """Incompatible arrays: 422 ``shape``."""
+    return _core(422, error)
+
+
+async def handle_parameter_error(request: Request, error: ParameterError) -> JSONResponse:
+    """A parameter out of range or of the wrong form: 422 ``parameter``."""
+    return _core(422, error)
+
+
+async def handle_padding_error(request: Request, error: PaddingError) -> JSONResponse:
+    """Padding the mode cannot produce: 422 ``padding``."""
+    return _core(422, error)
+
+
+async def handle_output_size_error(request: Request, error: OutputSizeError) -> JSONResponse:
+    """An empty output axis: 422 ``output_size`` with the axis and the substituted formula."""
+    return _core(422, error, axis=error.axis, formula=error.formula)
+
+
+async def handle_core_error(request: Request, error: CoreError) -> JSONResponse:
+    """Any other core error: 422 with the class's own code."""
+    return _core(422, error)
+
+
+async def handle_image_error(request: Request, error: ImageError) -> JSONResponse:
+    """Not an image (415) or too many pixels (413)."""
+    return _respond(error.status, envelope(error.status, error.code, "file", error.message,
+                                           accepted=error.accepted))
+
+
+async def handle_not_found(request: Request, error: ImageNotFoundError) -> JSONResponse:
+    """An unknown image id: 404."""
+    message = (f"no image with `image_id` {error.image_id!r}: it was never uploaded here or "
+               "was evicted from the store; upload it again")
+    return _respond(404, envelope(404, "not_found", "image_id", message,
+                                  accepted=ACCEPTED["image_id"]))
+
+
+async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
+    """Errors raised by the web layer itself."""
+    return _respond(error.status, envelope(error.status, error.code, error.field, error.message,
+                                           accepted=error.accepted, suggestion=error.suggestion))
+
+
+async def handle_http_exception(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own errors (unknown route, wrong method, body too large) in the envelope."""
+    status = error.status_code
+    field = "body" if status in (400, 413) else None
+    body = envelope(status, _STATUS_CODES.get(status, "http_error"), field, str(error.detail),
+                    accepted=ACCEPTED["body"] if field else None)
+    return JSONResponse(body, status_code=status, headers=getattr(error, "headers", None))
+
+
+def _field_from_loc(loc: tuple[Any, ...]) -> str:
+    # pydantic puts union member tags ("int", "list[int]", "literal[...]", model names) in loc
+    parts = [str(p) for p in loc[1:] if isinstance(p, str) and not _is_tag(p)]
+    if loc and loc[0] in ("query", "path", "header") and parts:
+        return parts[-1]
+    return ".".join(parts) if parts else "body"
+
+
+def _is_tag(part: str) -> bool:
+    return (part in {"int", "str", "float", "bool", "none", "list", "dict"} or part[:1].isupper()
+            or any(ch in part for ch in "[]'-( "))
+
+
+async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """Schema validation failures: 422 ``validation`` naming the first bad field, all listed."""
+    items = []
+    for item in error.errors():
+        loc = tuple(item.get("loc", ()))
+        field = _field_from_loc(loc)
+        if item.get("type") == "json_invalid":
+            field = "body"
+            detail = (item.get("ctx") or {}).get("error", "")
+            message = f"the request body is not valid JSON: {detail}"
+        else:
+            message = f"`{field}`: {item.get('msg', 'invalid value')}"
+        top = field.split(".")[0]
+        accepted = ACCEPTED.get(field) or ACCEPTED.get(top)
+        if item.get("type") == "extra_forbidden":
+            accepted = "only the fields this endpoint documents in /docs (check the spelling)"
+        items.append(envelope(422, "validation", field, message, accepted=accepted))
+    first = items[0] if items else envelope(422, "validation", "body", "invalid request")
+    return _respond(422, {**first, "errors": items})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every handler; Starlette picks the most specific class along the MRO."""
+    app.add_exception_handler(ShapeError, handle_shape_error)
+    app.add_exception_handler(ParameterError, handle_parameter_error)
+    app.add_exception_handler(PaddingError, handle_padding_error)
+    app.add_exception_handler(OutputSizeError, handle_output_size_error)
+    app.add_exception_handler(CoreError, handle_core_error)
+    app.add_exception_handler(ImageError, handle_image_error)
+    app.add_exception_handler(ImageNotFoundError, handle_not_found)
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(HTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -1,0 +1,43 @@
+"""Sliding-window frames of a convolution, paged, for the step-through animator."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from ...core import frames
+from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
+from ..pipeline import plan_conv
+from ..responses import json_response
+from ..schemas.conv import FramesRequest, FramesResponse
+from ..schemas.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["convolution"], route_class=StrictJSONRoute,
+                   responses=ERROR_RESPONSES)
+
+
+@router.post("/frames", response_model=FramesResponse)
+async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDep,
+                      limiter: LimiterDep) -> Response:
+    """Page through every placement of every filter's window with all its arithmetic."""
+
+    def work() -> Response:
+        # a page costs frames x taps whatever the output size: no work limit on the whole conv
+        job = plan_conv(body, store, settings, check_work=False)
+        per_frame = 2 * job.taps + job.w.shape[1] + 16
+        limit = max(1, min(body.limit, settings.max_frames_per_page,
+                           settings.max_json_elements // per_frame))
+        batch = frames(
+            job.x, job.w, bias=job.bias, flip=job.flip, activation=job.activation,
+            activation_params=job.activation_params or None, offset=body.offset, limit=limit,
+            positions=body.positions, filters=body.filters, **job.conv_kwargs(),
+        )
+        end = body.offset + len(batch)
+        return json_response({
+            "total": batch.total, "offset": body.offset, "limit": limit,
+            "next_offset": end if len(batch) and end < batch.total else None,
+            "frames": batch.to_list(), "shape": job.shape,
+            "padding": [list(p) for p in job.pads], "explain": job.explain,
+        })
+
+    return await run_cpu(limiter, work)

@@ -1,0 +1,1 @@
+"""Request and response schemas (``XRequest``/``XResponse``): they are the /docs manual."""

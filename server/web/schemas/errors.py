@@ -1,0 +1,35 @@
+"""The error envelope as a schema, so every 4xx is documented in /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer has this shape."""
+
+    status: int = Field(description="The HTTP status, repeated.", examples=[422])
+    code: str = Field(description="validation, shape, parameter, padding, output_size, limit, "
+                      "not_found, unsupported_media, too_large", examples=["output_size"])
+    field: str | None = Field(description="The request field at fault (dotted when nested).",
+                              examples=["padding"])
+    message: str = Field(description="A sentence naming the field and the values received.",
+                         examples=["the output would be empty: axis 0: floor((2 + 0 + 0 - "
+                                   "1*(3-1) - 1) / 1) + 1 = 0. ..."])
+    accepted: str | None = Field(description="What would be accepted.")
+    suggestion: dict[str, Any] | None = Field(description="The nearest valid setting.",
+                                              examples=[{"padding": 1}])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Validation errors: every problem found, same shape.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in (
+        (404, "Unknown image id."),
+        (413, "Body, upload or image too large."),
+        (422, "Invalid request: the envelope names the field and what is accepted."),
+    )
+}
