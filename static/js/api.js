@@ -1,0 +1,154 @@
+// The only module that calls fetch. Every function returns parsed data or throws ApiError,
+// whose fields mirror the server's error envelope (docs/interfaces.md):
+//   {status, code, field, message, accepted, suggestion, errors}
+// Aborted requests throw the browser's AbortError; callers usually ignore it (see isAbort).
+
+export class ApiError extends Error {
+  constructor(envelope) {
+    super(envelope.message || `HTTP ${envelope.status}`);
+    this.name = "ApiError";
+    this.status = envelope.status ?? 0;
+    this.code = envelope.code ?? "error";
+    this.field = envelope.field ?? null;
+    this.accepted = envelope.accepted ?? null;
+    this.suggestion = envelope.suggestion ?? null;
+    this.errors = envelope.errors ?? [];
+  }
+}
+
+export function isAbort(err) {
+  return err && (err.name === "AbortError" || err.code === 20);
+}
+
+/** Turn a FastAPI/pydantic `detail` or our envelope into one envelope shape. */
+async function errorFrom(response) {
+  let body = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  const env = { status: response.status, ...(body && typeof body === "object" ? body : {}) };
+  if (!env.message && body && body.detail !== undefined) {
+    // A handler the envelope does not cover yet: still give the user a sentence.
+    const d = body.detail;
+    if (typeof d === "string") env.message = d;
+    else if (Array.isArray(d) && d.length) {
+      env.message = d.map((e) => `${(e.loc || []).filter((p) => p !== "body").join(".")}: ${e.msg}`).join("; ");
+      env.field = env.field || (d[0].loc || []).filter((p) => p !== "body")[0] || null;
+    }
+  }
+  if (!env.message) env.message = `${response.status} ${response.statusText}`;
+  return new ApiError(env);
+}
+
+async function request(path, { method = "GET", json, body, signal, accept } = {}) {
+  const headers = {};
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  if (accept) headers.Accept = accept;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, signal });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError({ status: 0, code: "network", message: err.message || "network error" });
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response;
+}
+
+async function getJSON(path, opts) {
+  return (await request(path, opts)).json();
+}
+
+async function postJSON(path, json, opts = {}) {
+  return (await request(path, { ...opts, method: "POST", json })).json();
+}
+
+/** Parse "a,b,c" headers into numbers (X-Svertka-Range, X-Svertka-Shape). */
+function numbersHeader(response, name) {
+  const v = response.headers.get(name);
+  if (!v) return null;
+  return v.split(",").map((s) => Number(s.trim()));
+}
+
+async function rendered(response) {
+  const blob = await response.blob();
+  let padding = null;
+  try { padding = JSON.parse(response.headers.get("X-Svertka-Padding")); } catch { /* optional */ }
+  return {
+    blob,
+    range: numbersHeader(response, "X-Svertka-Range"),
+    dataRange: numbersHeader(response, "X-Svertka-Data-Range"),
+    shape: numbersHeader(response, "X-Svertka-Shape"),
+    grid: numbersHeader(response, "X-Svertka-Grid"),
+    padding,
+    display: response.headers.get("X-Svertka-Display"),
+  };
+}
+
+// ---- resources -------------------------------------------------------------
+
+export const health = (opts) => getJSON("/api/health", opts);
+export const listKernels = (opts) => getJSON("/api/kernels", opts);
+export const listSamples = (opts) => getJSON("/api/samples", opts);
+
+/** Upload a File/Blob; answers {id, width, height, mode, format, bytes}. */
+export async function uploadImage(file, opts = {}) {
+  const form = new FormData();
+  form.append("file", file, file.name || "pasted.png");
+  return (await request("/api/images", { ...opts, method: "POST", body: form })).json();
+}
+
+/** Size, modes and format of a stored image, without its bytes. */
+export const imageMeta = (id, opts) => getJSON(`/api/images/${encodeURIComponent(id)}/meta`, opts);
+
+export const imageUrl = (id) => `/api/images/${encodeURIComponent(id)}`;
+export const previewUrl = (id, maxSide) =>
+  `/api/images/${encodeURIComponent(id)}/preview${maxSide ? `?max_side=${maxSide}` : ""}`;
+
+/** Fetch the downscaled preview as a Blob (so callers can decode it into a canvas). */
+export async function fetchPreview(id, maxSide, opts = {}) {
+  return (await request(previewUrl(id, maxSide), opts)).blob();
+}
+
+export const conv = (body, opts) => postJSON("/api/conv", body, opts);
+export const pool = (body, opts) => postJSON("/api/pool", body, opts);
+export const frames = (body, opts) => postJSON("/api/frames", body, opts);
+
+/** POST /api/conv/render: {blob, range (mapped), dataRange (min, max of the values), shape, grid, padding, display}. */
+export async function convRender(body, opts = {}) {
+  return rendered(await request("/api/conv/render", { ...opts, method: "POST", json: body }));
+}
+
+export async function poolRender(body, opts = {}) {
+  return rendered(await request("/api/pool/render", { ...opts, method: "POST", json: body }));
+}
+
+/** POST /api/frames/animation: the animated image as a Blob. */
+export async function framesAnimation(body, opts = {}) {
+  return (await request("/api/frames/animation", { ...opts, method: "POST", json: body })).blob();
+}
+
+// ---- cancellation ----------------------------------------------------------
+
+/**
+ * A slot that keeps only the latest request alive:
+ *   const latest = latestOnly();
+ *   const data = await latest((signal) => api.conv(body, { signal }));
+ * Starting a new call aborts the previous one; a superseded call rejects with AbortError.
+ */
+export function latestOnly() {
+  let controller = null;
+  const run = async (start) => {
+    if (controller) controller.abort();
+    const mine = new AbortController();
+    controller = mine;
+    try {
+      return await start(mine.signal);
+    } finally {
+      if (controller === mine) controller = null;
+    }
+  };
+  run.abort = () => { if (controller) controller.abort(); controller = null; };
+  return run;
+}

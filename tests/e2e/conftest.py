@@ -1,0 +1,123 @@
+"""Fixtures for browser tests: a live server of the real app and Debian's Chromium via Playwright.
+
+The server runs uvicorn in a thread of the test process, on a free port, with its data directory in
+a temporary folder, so uploads from one run never leak into the next. One browser is shared by the
+session; each test gets a fresh context (cookies, localStorage) and page.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS_DIR = Path(os.environ.get("SVERTKA_SHOTS_DIR", "/tmp/shots"))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app served by uvicorn in a background thread."""
+    import uvicorn
+
+    data_dir = tmp_path_factory.mktemp("svertka-data")
+    previous = os.environ.get("SVERTKA_DATA_DIR")
+    os.environ["SVERTKA_DATA_DIR"] = str(data_dir)
+
+    from server.web.app import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(), host="127.0.0.1", port=port, log_level="warning", ws="none",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="svertka-e2e-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if previous is None:
+            os.environ.pop("SVERTKA_DATA_DIR", None)
+        else:
+            os.environ["SVERTKA_DATA_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def context(browser: object) -> Iterator[object]:
+    """A fresh browser context (empty localStorage) at laptop size."""
+    ctx = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1280, "height": 800}, locale="en-US",
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: object, live_server: str) -> Iterator[object]:
+    """A page whose JavaScript errors are collected in ``page.js_errors`` (tests assert none)."""
+    pg = context.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(f"console.error: {msg.text}")
+
+    pg.on("console", on_console)
+    pg.js_errors = errors  # type: ignore[attr-defined]
+    pg.base_url = live_server  # type: ignore[attr-defined]
+    yield pg
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    """Where screenshots go (for people to look at; tests never compare them)."""
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return SHOTS_DIR
