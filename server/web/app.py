@@ -7,6 +7,7 @@ other parts (pages, exports) are included when their modules import, so the API 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from ..store import ImageStore
 from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
 from .routes import conv, conv_transpose, dropout, frames, health, images, kernels, pool, samples
+from .timing import ServerTiming
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,23 @@ def _include_optional(app: FastAPI) -> None:
         app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
 
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything alive after start-up out of the garbage collector's view, once.
+
+    Modules, routes and schemas live as long as the process, yet a full collection walks all of
+    them: about 40 ms on this app, landing on whichever request happens to trigger it. After
+    ``gc.freeze()`` a full collection sees only what requests created (well under 1 ms).
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()  # what is garbage now should not be frozen with the rest
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the Svertka app; ``settings`` default to the environment (``SVERTKA_*``)."""
     settings = settings or Settings()
@@ -122,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.samples = await anyio.to_thread.run_sync(samples.ingest_samples, app.state.store)
+        _freeze_startup_objects()
         yield
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
@@ -140,4 +160,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _include_optional(app)
     app.add_middleware(BodySizeLimit, max_bytes=body_limit)
+    app.add_middleware(ServerTiming)  # outermost: its `total` includes every other layer
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..imaging.encode import encode_png
-from ..imaging.render import Grid, display, tile
+from ..imaging.render import Grid, display, finite_range, png_filter, tile
 from .errors import ApiError
 from .schemas.common import DisplaySpec
 
@@ -40,23 +40,24 @@ def render_maps(values: np.ndarray, spec: DisplaySpec, *, compress_level: int,
             raise ApiError(422, "parameter", "display.filter", f"`display.filter` must be in "
                            f"0..{count - 1}, got {spec.filter}",
                            accepted=f"an int from 0 to {count - 1}", suggestion={"filter": 0})
-        pixels, used = display(maps[spec.filter], spec.mode)
         shown = maps[spec.filter]
+        data_range = finite_range(shown)
+        pixels, used = display(shown, spec.mode, data_range=data_range)
     elif layout == "rgb":
         if count != 3 or spec.mode == "signed":
             raise ApiError(422, "parameter", "display.layout", f'layout "rgb" needs exactly 3 '
                            f"maps and a mode other than signed; got {count} map(s), mode "
                            f"{spec.mode!r}", accepted=ACCEPTED_LAYOUT,
                            suggestion={"layout": "grid"})
-        channels, used = display(maps, spec.mode)
+        shown = maps
+        data_range = finite_range(shown)
+        channels, used = display(maps, spec.mode, data_range=data_range)
         pixels = np.ascontiguousarray(channels.transpose(1, 2, 0))
-        shown = maps
     else:
-        scaled, used = display(maps, spec.mode)
-        pixels, grid = tile(scaled)
         shown = maps
-    finite = shown[np.isfinite(shown)]
-    data_range = [float(finite.min()), float(finite.max())] if finite.size else [0.0, 0.0]
+        data_range = finite_range(shown)
+        scaled, used = display(maps, spec.mode, data_range=data_range)
+        pixels, grid = tile(scaled)
     headers = {
         "X-Svertka-Range": f"{used[0]:.9g},{used[1]:.9g}",
         "X-Svertka-Data-Range": f"{data_range[0]:.9g},{data_range[1]:.9g}",
@@ -69,4 +70,5 @@ def render_maps(values: np.ndarray, spec: DisplaySpec, *, compress_level: int,
         headers["X-Svertka-Grid"] = grid.header()
     if labels:
         headers["X-Svertka-Labels"] = ",".join(labels)
-    return encode_png(pixels, compress_level=compress_level), headers
+    return encode_png(pixels, compress_level=compress_level,
+                      filter=png_filter(spec.mode)), headers

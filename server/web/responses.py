@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - optional speed-up
     orjson = None
 
-__all__ = ["json_response", "npy_response", "png_response", "svertka_headers"]
+__all__ = ["json_response", "npy_response", "png_response", "records", "svertka_headers"]
 
 
 def _default(value: Any) -> Any:
@@ -41,6 +41,29 @@ def json_response(content: Any, *, status_code: int = 200,
         body = json.dumps(content, default=_default, allow_nan=False).encode()
     return Response(body, status_code=status_code, media_type="application/json",
                     headers=headers)
+
+
+def records(columns: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Rows of equally long columns as dicts whose values are NumPy scalars and row views.
+
+    `json_response` writes those natively, with the same bytes as ``.tolist()`` would give
+    (non-finite floats as ``null``), without building a Python float and list for every number:
+    a page of frames then allocates one dict per frame instead of thousands of small objects
+    for the garbage collector to walk. Without orjson the values are converted here.
+    """
+    if orjson is None:  # pragma: no cover - exercised only without orjson
+        lists = {key: _plain(value) for key, value in columns.items()}
+        return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
+    keys = tuple(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _plain(array: np.ndarray) -> Any:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        out = array.astype(object)
+        out[~np.isfinite(array)] = None
+        return out.tolist()
+    return array.tolist()
 
 
 def svertka_headers(shape: Any, pads: Any = None, **extra: Any) -> dict[str, str]:

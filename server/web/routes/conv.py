@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Literal
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..rendering import render_maps
 from ..responses import json_response, npy_response, png_response, svertka_headers
 from ..schemas.conv import ConvRenderRequest, ConvRequest, ConvResponse
 from ..schemas.errors import ERROR_RESPONSES
+from ..timing import timing_header
 
 router = APIRouter(prefix="/api", tags=["convolution"], route_class=StrictJSONRoute,
                    responses=ERROR_RESPONSES)
@@ -53,11 +55,12 @@ async def compute_conv(body: ConvRequest, settings: SettingsDep, store: StoreDep
         result = run_conv(job, body.pool)
         out = result.output[0] if job.squeeze else result.output
         check_finite(out)
+        timing = timing_header(conv=result.elapsed_ms)
         if format == "npy":
-            return npy_response(out, svertka_headers(out.shape, job.pads,
-                                                     method=result.method))
+            return npy_response(out, {**svertka_headers(out.shape, job.pads,
+                                                        method=result.method), **timing})
         check_json_size(out, settings.max_json_elements)
-        return json_response({
+        return json_response(headers=timing, content={
             "shape": list(out.shape), "output": out, "padding": [list(p) for p in job.pads],
             "explain": job.explain, "pool_padding": None if result.pool_pads is None
             else [list(p) for p in result.pool_pads], "pool_explain": result.pool_explain,
@@ -80,6 +83,7 @@ async def render_conv(body: ConvRenderRequest, settings: SettingsDep, store: Sto
     def work() -> Response:
         job = plan_conv(body, store, settings)
         labels = None
+        start = time.perf_counter()
         if spec.per_channel:
             if body.pool is not None:
                 raise ApiError(422, "parameter", "display.per_channel", "`per_channel` shows "
@@ -103,8 +107,10 @@ async def render_conv(body: ConvRenderRequest, settings: SettingsDep, store: Sto
             out = result.output
             shape = list(out.shape[1:] if job.squeeze else out.shape)
             png, extra = render_maps(out, spec, compress_level=settings.png_compress_level)
+        total_ms = (time.perf_counter() - start) * 1000.0
         headers = svertka_headers(shape, job.pads, method=result.method,
                                   elapsed_ms=f"{result.elapsed_ms:.3f}")
-        return png_response(png, {**headers, **extra})
+        timing = timing_header(conv=result.elapsed_ms, render=total_ms - result.elapsed_ms)
+        return png_response(png, {**headers, **extra, **timing})
 
     return await run_cpu(limiter, work)

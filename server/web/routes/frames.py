@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from ...core import frames
 from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
 from ..pipeline import plan_conv
-from ..responses import json_response
+from ..responses import json_response, records
 from ..schemas.conv import FramesRequest, FramesResponse
 from ..schemas.errors import ERROR_RESPONSES
+from ..timing import timing_header
+
+# the keys of a frame (DESIGN §3), in order: `FrameBatch` fields of the same names
+FRAME_FIELDS = ("index", "filter", "position", "origin", "patch", "products", "channel_sums",
+                "bias", "value", "output")
 
 router = APIRouter(prefix="/api", tags=["convolution"], route_class=StrictJSONRoute,
                    responses=ERROR_RESPONSES)
@@ -23,6 +30,7 @@ async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDe
 
     def work() -> Response:
         # a page costs frames x taps whatever the output size: no work limit on the whole conv
+        start = time.perf_counter()
         job = plan_conv(body, store, settings, check_work=False)
         per_frame = 2 * job.taps + job.w.shape[1] + 16
         limit = max(1, min(body.limit, settings.max_frames_per_page,
@@ -33,11 +41,12 @@ async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDe
             positions=body.positions, filters=body.filters, **job.conv_kwargs(),
         )
         end = body.offset + len(batch)
-        return json_response({
+        elapsed = (time.perf_counter() - start) * 1000.0
+        return json_response(headers=timing_header(frames=elapsed), content={
             "total": batch.total, "offset": body.offset, "limit": limit,
             "next_offset": end if len(batch) and end < batch.total else None,
-            "frames": batch.to_list(), "shape": job.shape,
-            "padding": [list(p) for p in job.pads], "explain": job.explain,
+            "frames": records({name: getattr(batch, name) for name in FRAME_FIELDS}),
+            "shape": job.shape, "padding": [list(p) for p in job.pads], "explain": job.explain,
         })
 
     return await run_cpu(limiter, work)

@@ -26,6 +26,7 @@ from ..schemas.pool import (
     PoolRequest,
     PoolResponse,
 )
+from ..timing import timing_header
 from .conv import check_json_size
 
 router = APIRouter(prefix="/api", tags=["pooling"], route_class=StrictJSONRoute,
@@ -98,10 +99,13 @@ async def render_pool(body: PoolRenderRequest, settings: SettingsDep, store: Sto
         r = _pool(body, store, settings)
         maps = r["full"]
         shape = list(maps.shape[1:] if r["squeeze"] else maps.shape)
+        start = time.perf_counter()
         png, extra = render_maps(maps, body.display, compress_level=settings.png_compress_level)
         headers = svertka_headers(shape, r["padding"],
                                   elapsed_ms=f"{r['elapsed_ms']:.3f}")
-        return png_response(png, {**headers, **extra})
+        timing = timing_header(pool=r["elapsed_ms"],
+                               render=(time.perf_counter() - start) * 1000.0)
+        return png_response(png, {**headers, **extra, **timing})
 
     return await run_cpu(limiter, work)
 
