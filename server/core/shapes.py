@@ -254,11 +254,8 @@ def _empty_axis_error(axis: int, a: _Axis) -> OutputSizeError:
     need = window - a.n
     min_pad = -(-need // 2)
     hints = [f'padding >= {min_pad} on axis {axis} (or padding "same")']
-    suggestion: dict[str, Any] = {"padding": min_pad}
     if a.k > 1 and a.d > 1:
-        max_dilation = max((padded - 1) // (a.k - 1), 1)
-        hints.append(f"dilation <= {max_dilation}")
-        suggestion["dilation"] = max_dilation
+        hints.append(f"dilation <= {max((padded - 1) // (a.k - 1), 1)}")
     hints.append(f"a kernel of at most {padded} taps on axis {axis}")
     formula = a.formula(axis)
     return OutputSizeError(
@@ -269,7 +266,8 @@ def _empty_axis_error(axis: int, a: _Axis) -> OutputSizeError:
         axis=axis,
         formula=formula,
         accepted=", or ".join(hints),
-        suggestion=suggestion,
+        # one change that works on its own; the alternatives are in the message
+        suggestion={"padding": min_pad},
     )
 
 
