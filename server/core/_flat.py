@@ -19,9 +19,6 @@ import numpy as np
 from ._plan import ConvPlan, padded_rows
 from ._scratch import scratch
 
-WIDE_SLACK = 1.125
-"""Return the wide output itself (a cropped view, no copy) when it is at most this much larger."""
-
 
 @dataclass(frozen=True)
 class FlatLayout:
@@ -76,6 +73,7 @@ class FlatTiles:
         else:
             self.flat[...] = 0
         self._stage: np.ndarray | None = None
+        self.used = set(lay.tap_phase.tolist())
 
     def fill(self, r0: int, r1: int) -> np.ndarray:
         """Phase planes for output rows ``r0 <= r < r1``: array (C, phases, flat length)."""
@@ -97,6 +95,8 @@ class FlatTiles:
             )
         tile = padded_rows(plan, a, b, out=self._stage[: int(np.prod(shape))].reshape(shape))
         for i, ph in enumerate(lay.phases):
+            if i not in self.used:  # stride larger than the dilated kernel: never read
+                continue
             src = tile[
                 (slice(None),)
                 + tuple(slice(p, None, si) for p, si in zip(ph, plan.stride, strict=True))
@@ -114,17 +114,17 @@ def row_tiles(total: int, rows: int) -> Iterator[tuple[int, int]]:
 class WideOutput:
     """The output on the wide grid, tile by tile.
 
-    When the wide grid is barely larger than the output (`WIDE_SLACK`), tiles are views of one
-    ``(F, O0 * row)`` array and the result is its cropped view: the products land in their final
-    place and no copy is made. Otherwise each tile goes through a scratch buffer and its valid part
-    is copied into a contiguous output.
+    When the wide grid is the output grid (1-D, or kernels one tap wide), tiles are views of the
+    output itself. Otherwise each tile goes through a scratch buffer and its valid part is copied
+    into the output, which is always C-contiguous (web encoders such as orjson need that, and a
+    cropped view of a wider array would hold memory the caller cannot see).
     """
 
     def __init__(self, plan: ConvPlan, lay: FlatLayout, rows: int) -> None:
         self.plan, self.lay = plan, lay
         filters, o0 = plan.w.shape[0], plan.out_shape[0]
         valid = int(np.prod(plan.out_shape[1:], dtype=np.int64))
-        self.in_place = lay.row <= WIDE_SLACK * valid
+        self.in_place = lay.row == valid
         if self.in_place:
             self.wide = np.empty((filters, o0 * lay.row), plan.dtype)
         else:

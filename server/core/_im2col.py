@@ -1,8 +1,9 @@
 """Tiled im2col: one column matrix and one matrix product per tile of output rows.
 
-For a tile of output rows, the column matrix ``col[(c, tap), j]`` is assembled from contiguous
-slices of the flat stride-phase planes (`_flat`), one slice copy per channel and tap, and the tile
-of outputs is one GEMM: ``wide[F, j] = w[F, (c, tap)] @ col[(c, tap), j]``. The tile height keeps
+For a tile of output rows, the column matrix ``col[(c, tap), j]`` is assembled from the shifted
+rows of the flat stride-phase planes (`_flat`), one strided copy per channel and tap that keeps
+only the true output columns, and the tile of outputs is one GEMM written straight into the
+output rows: ``out[F, j] = w[F, (c, tap)] @ col[(c, tap), j]``. The tile height keeps
 the column matrix near `COL_BYTES`, which keeps the product near the machine's GEMM peak while
 memory stays bounded. Best for many channels and filters with small kernels.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _blas
-from ._flat import FlatTiles, WideOutput, layout, row_tiles
+from ._flat import FlatTiles, layout, row_tiles
 from ._plan import ConvPlan
 from ._scratch import scratch
 
-COL_BYTES = 4 * 2**20
-"""Target size of one tile's column matrix (measured in bench/crossover.md)."""
+COL_BYTES = 16 * 2**20
+"""Target size of one tile's column matrix. 8 MiB was best on one thread (CPU time); 16 MiB
+halves the number of GEMM calls, each a fork-join of OpenBLAS's threads that can cost a whole
+scheduler slice when the machine is busy, for about 5% more work."""
 
 
 def tile_rows(plan: ConvPlan, row: int) -> int:
@@ -39,23 +42,27 @@ def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
     wmat = plan.w.reshape(plan.groups, fg, cg * ntaps)
     rows = tile_rows(plan, lay.row)
     tiles = FlatTiles(plan, lay, rows)
-    output = WideOutput(plan, lay, rows)
-    col_buf = scratch("col", cg * ntaps * rows * lay.row, plan.dtype)
+    inner = plan.out_shape[1:]
+    per_row = int(np.prod(inner, dtype=np.int64))  # columns are exact output positions
+    crop = (slice(None), slice(None)) + tuple(slice(0, n) for n in inner)
+    out = np.empty((filters, plan.out_shape[0] * per_row), plan.dtype)
+    col_buf = scratch("col", cg * ntaps * rows * per_row, plan.dtype)
     offsets = lay.tap_offset.tolist()
     phases = lay.tap_phase.tolist()
     for r0, r1 in row_tiles(plan.out_shape[0], rows):
         flat = tiles.fill(r0, r1)
-        length = (r1 - r0) * lay.row
-        cols = col_buf[: cg * ntaps * length].reshape(cg, ntaps, length)
-        wide = output.tile(r0, r1)
+        n = r1 - r0
+        length = n * lay.row
+        cols = col_buf[: cg * ntaps * n * per_row].reshape(cg, ntaps, n, *inner)
+        target = out[:, r0 * per_row : r1 * per_row]  # the output rows themselves
         for g in range(plan.groups):
             planes = flat[g * cg : (g + 1) * cg]
             for t in range(ntaps):
-                cols[:, t] = planes[:, phases[t], offsets[t] : offsets[t] + length]
-            a, b = wmat[g], cols.reshape(cg * ntaps, length)
-            if use_blas:  # straight into the (strided) output, no temporary
-                _blas.gemm_acc(a, b, wide[g * fg : (g + 1) * fg], beta=0.0)
+                src = planes[:, phases[t], offsets[t] : offsets[t] + length]
+                cols[:, t] = src.reshape(cg, n, *lay.rest)[crop]
+            a, b = wmat[g], cols.reshape(cg * ntaps, n * per_row)
+            if use_blas:  # straight into the output rows, no temporary
+                _blas.gemm_acc(a, b, target[g * fg : (g + 1) * fg], beta=0.0)
             else:
-                np.matmul(a, b, out=wide[g * fg : (g + 1) * fg])
-        output.done(wide, r0, r1)
-    return output.result()
+                np.matmul(a, b, out=target[g * fg : (g + 1) * fg])
+    return out.reshape(filters, *plan.out_shape)

@@ -1,36 +1,54 @@
 """The method chooser: shift-and-add, tiled im2col or FFT, from the shape of the work.
 
 Thresholds come from bench/bench_scaling.py on the development machine (2 cores, AVX-512,
-OpenBLAS), recorded in bench/crossover.md; they only decide speed, never the result.
+NumPy's OpenBLAS), recorded in bench/crossover.md; they only decide speed, never the result.
+
+- FFT costs about the same for any kernel size while the others grow with the taps: FFT from
+  `FFT_MIN_TAPS` taps with one filter (measured crossover k = 11..15 per axis over three runs)
+  and `FFT_MIN_TAPS_MANY` with several (k = 13..15: every filter adds its own kernel transforms,
+  one per channel, and an inverse transform). Only at stride 1: FFT computes every stride-1
+  position.
+- Shift-and-add does one in-place BLAS update per tap: it reads C/groups planes and rewrites
+  F/groups accumulators per tap (one axpy per filter, channel and tap when F*C is tiny). im2col
+  copies C/groups * prod(K) shifted rows once and writes the output once. So im2col wins when
+  the filters outnumber the channels (`IM2COL_FILTER_RATIO`): an RGB photo through 16 filters,
+  a grey one through 4. Without BLAS (the NumPy fallback) im2col wins everywhere but F*C tiny.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _blas
 from ._plan import ConvPlan
 
 METHODS = ("direct", "im2col", "fft")
 
-FFT_MIN_TAPS = 169
-"""Kernel taps (prod(K), dilation excluded) from which FFT beats direct with one filter."""
+FFT_MIN_TAPS = 121
+"""Kernel taps (prod(K)) from which FFT beats shift-and-add and im2col, one filter, stride 1."""
 
-FFT_MIN_TAPS_MANY = 121
-"""The same with several filters (the input transform is shared by every filter)."""
+FFT_MIN_TAPS_MANY = 196
+"""The same with several filters."""
 
-DIRECT_MAX_PRODUCTS = 4
-"""Filters x channels per group up to which shift-and-add beats im2col + GEMM."""
+IM2COL_FILTER_RATIO = 4
+"""im2col when filters per group >= this many times the channels per group."""
+
+DIRECT_MAX_PRODUCTS = 3
+"""Filters x channels per group up to which shift-and-add always wins (an RGB photo through one
+filter; a grey one through four filters already goes faster through im2col)."""
 
 
 def choose(plan: ConvPlan) -> str:
     """Name of the fastest method for ``plan``: "direct", "im2col" or "fft"."""
-    filters, cg = plan.w.shape[0], plan.w.shape[1]
-    fg = filters // plan.groups
+    fg, cg = plan.w.shape[0] // plan.groups, plan.w.shape[1]
     taps = int(np.prod(plan.kernel_shape))
-    if all(s == 1 for s in plan.stride):
-        threshold = FFT_MIN_TAPS if filters == 1 else FFT_MIN_TAPS_MANY
-        if taps >= threshold:
-            return "fft"
+    threshold = FFT_MIN_TAPS if plan.w.shape[0] == 1 else FFT_MIN_TAPS_MANY
+    if taps >= threshold and all(s == 1 for s in plan.stride):
+        return "fft"
     if fg * cg <= DIRECT_MAX_PRODUCTS:
         return "direct"
-    return "im2col"
+    if not _blas.available(plan.dtype):
+        return "im2col"  # without in-place BLAS updates, one GEMM per tile beats per-tap ones
+    if fg >= IM2COL_FILTER_RATIO * cg:
+        return "im2col"
+    return "direct"

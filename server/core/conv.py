@@ -3,8 +3,10 @@
 `conv` validates everything first, then hands a `ConvPlan` (the normalized operands and every
 per-axis parameter as tuples) to one of three vectorized methods picked by `_method.choose`:
 shift-and-add over taps (`_direct`), tiled im2col + one matrix product per tile (`_im2col`), or
-the FFT (`_fft`). All of them work in row tiles of a bounded size, so memory stays near the size
-of the output whatever the input.
+the FFT (`_fft`). All of them work in row tiles of a bounded size (the input is never padded or
+copied as a whole), so memory stays near the size of the output whatever the input. The tile
+buffers are reused across calls (`_scratch`), and the products go through NumPy's own BLAS with
+in-place accumulation when it can be reached (`_blas`), else through NumPy alone.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def conv(
     Returns
     -------
     ndarray, shape (F, *O) or (*O) for the shorthand
-        float32 when the inputs are float32 (or narrower), else float64.
+        A new C-contiguous array: float32 when the inputs are float32 (or narrower integers),
+        else float64.
 
     Raises
     ------
@@ -80,8 +83,9 @@ def conv(
     Notes
     -----
     Cost: ``F * C/groups * prod(K) * prod(O)`` multiply-adds for the direct and im2col methods
-    (FFT: ``O(C * F * N log N)`` over the padded input, chosen for large kernels). Memory: the
-    output, plus at most about ``tile_bytes`` of tiles (padded input rows, column matrices).
+    (FFT: about ``(C + F) * N log N`` over the padded input, chosen for kernels of about 13x13
+    and more). Memory: the output, plus at most about ``tile_bytes`` of tiles (padded input rows,
+    column matrices), kept per thread for the next call. `conv_method` tells which method runs.
 
     Examples
     --------

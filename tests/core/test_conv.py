@@ -263,3 +263,49 @@ def test_conv_reproduces_contract_example(example: Any) -> None:
     expected = example["response_includes"]
     assert list(out.shape) == expected["shape"]
     assert_close(out, np.array(expected["output"], dtype=np.float64))
+
+
+# ---- the pure-NumPy fallback (no reachable BLAS) and reused scratch buffers ---------------
+
+
+@pytest.mark.parametrize("method", ["auto", "direct", "im2col"])
+@pytest.mark.parametrize(("filters", "channels"), [(1, 1), (1, 3), (6, 2), (16, 3)])
+def test_conv_numpy_fallback_matches_oracle(
+    monkeypatch: pytest.MonkeyPatch, method: str, filters: int, channels: int
+) -> None:
+    from server.core import _blas
+
+    monkeypatch.setattr(_blas, "available", lambda dtype: False)
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((channels, 9, 11))
+    w = rng.standard_normal((filters, channels, 3, 2))
+    kw = {"stride": [1, 2], "padding": [[1, 2], [0, 1]], "dilation": [2, 1]}
+    assert_close(conv(x, w, method=method, tile_bytes=500, **kw), conv_ref(x, w, **kw))
+
+
+def test_conv_reused_scratch_never_leaks_between_calls() -> None:
+    # a big call leaves large buffers full of data; a smaller one of another layout reuses them
+    from server.core import _scratch
+
+    rng = np.random.default_rng(15)
+    big = rng.standard_normal((3, 40, 41)) * 1e30
+    conv(big, rng.standard_normal((5, 3, 3, 3)), stride=2)
+    x = rng.standard_normal((2, 7, 9))
+    w = rng.standard_normal((4, 2, 2, 3))
+    for method in METHODS:
+        assert_close(conv(x, w, padding=1, method=method), conv_ref(x, w, padding=1))
+    assert _scratch.cached_bytes() > 0
+    _scratch.clear()
+    assert _scratch.cached_bytes() == 0
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_result_is_contiguous_and_independent_of_later_calls(method: str, nd: int) -> None:
+    # web encoders (orjson) need C-contiguous arrays; scratch reuse must not alias results
+    x, w = operands(nd, channels=3, filters=8, seed=16, dtype=np.float32)
+    first = conv(x, w, padding=1, stride=2, method=method)
+    assert first.flags.c_contiguous
+    kept = first.copy()
+    conv(x * 2, w, padding=1, stride=2, method=method)
+    np.testing.assert_array_equal(first, kept)

@@ -1,0 +1,288 @@
+"""Time Svertka's core convolution and pooling against PyTorch's CPU functions and SciPy.
+
+Run as ``env -u OPENBLAS_CORETYPE python bench/bench_core.py`` (``--quick`` for a tiny smoke run).
+Every case runs all its implementations in the same process, interleaved (one call each per
+round), and reports the median; ratios are ours / PyTorch (below 1 is faster). PyTorch runs on
+2 threads. "extra MB" is the peak memory our call allocates beyond its inputs (tracemalloc, one
+separate run), "out MB" the size of the result. Agreement is max|ours - torch| / max|torch|.
+
+``--single-thread`` measures CPU time (``time.process_time``) with PyTorch and NumPy's BLAS both
+on one thread: the work each side does, which a shared, busy machine disturbs far less than the
+wall time of two threads (the default, which is what the targets are about).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SINGLE = "--single-thread" in sys.argv
+if SINGLE:  # before NumPy loads OpenBLAS
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+if "--quiet-threads" in sys.argv:
+    # Two thread pools share this process: OpenBLAS's (NumPy) and GNU OpenMP's (PyTorch). By
+    # default each keeps its idle workers spinning after a call (OpenBLAS for up to ~0.1 s), and
+    # on 2 cores that steals CPU from whichever side runs next in the interleaved rounds (mostly
+    # PyTorch, after our BLAS calls). This makes idle workers of both sleep at once instead,
+    # which in turn costs OpenBLAS a wake-up per call (it makes more, smaller calls).
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from server.core import _scratch, conv, conv_method  # noqa: E402
+
+try:
+    from server.core.pooling import pool
+except ImportError:  # pooling is built alongside; the conv rows do not need it
+    pool = None
+
+try:
+    import torch
+    import torch.nn.functional as tfn
+
+    torch.set_num_threads(1 if SINGLE else 2)
+except ImportError:
+    torch = None
+
+try:
+    import scipy.ndimage
+    import scipy.signal
+except ImportError:
+    scipy = None
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    name: str
+    x: tuple[int, ...]
+    w: tuple[int, ...]
+    stride: int = 1
+    padding: int = 0
+
+
+CASES = [
+    ConvCase("3x512x512 w1x3x3x3 p1", (3, 512, 512), (1, 3, 3, 3), padding=1),
+    ConvCase("3x512x512 w8x3x3x3", (3, 512, 512), (8, 3, 3, 3)),
+    ConvCase("3x1024x1024 w16x3x5x5 p2", (3, 1024, 1024), (16, 3, 5, 5), padding=2),
+    ConvCase("1x512x512 w1x1x31x31 p15", (1, 512, 512), (1, 1, 31, 31), padding=15),
+    ConvCase("3x2048x2048 w4x3x3x3 s2 p1", (3, 2048, 2048), (4, 3, 3, 3), stride=2, padding=1),
+    ConvCase("64x128x128 w64x64x3x3", (64, 128, 128), (64, 64, 3, 3)),
+]
+QUICK_CASES = [
+    ConvCase("3x64x64 w1x3x3x3 p1", (3, 64, 64), (1, 3, 3, 3), padding=1),
+    ConvCase("3x64x64 w8x3x3x3", (3, 64, 64), (8, 3, 3, 3)),
+    ConvCase("1x64x64 w1x1x15x15 p7", (1, 64, 64), (1, 1, 15, 15), padding=7),
+    ConvCase("3x96x96 w4x3x3x3 s2 p1", (3, 96, 96), (4, 3, 3, 3), stride=2, padding=1),
+    ConvCase("16x32x32 w16x16x3x3", (16, 32, 32), (16, 16, 3, 3)),
+]
+
+
+clock = time.process_time if SINGLE else time.perf_counter
+BLOCKS = "--blocks" in sys.argv
+
+
+def interleaved(
+    fns: dict[str, Callable[[], Any]], rounds: int, slow: tuple[str, ...] = ("scipy",)
+) -> dict[str, float]:
+    """Median seconds per call of each function, calling them in turn each round.
+
+    The ``slow`` ones (SciPy, seconds per call on the big cases) run in the first 3 rounds only.
+    """
+    for fn in fns.values():  # warm-up: imports, plans, allocator
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    order = [(i, n) for i in range(rounds) for n in fns]
+    if BLOCKS:  # all rounds of one implementation, then the next (a diagnostic, see README)
+        order = [(i, n) for n in fns for i in range(rounds)]
+    for i, name in order:
+        if name in slow and i >= 3:
+            continue
+        t0 = clock()
+        fns[name]()
+        times[name].append(clock() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def peak_extra_mb(fn: Callable[[], Any]) -> float:
+    """Peak bytes allocated during ``fn()`` (NumPy allocations, via tracemalloc), in MB.
+
+    The per-thread scratch buffers are dropped first, so the figure is that of a cold call
+    (tiles included), not of one that reuses the previous call's tiles.
+    """
+    _scratch.clear()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    result = fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    del result
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def scipy_conv(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """SciPy: one N-d correlation per filter over all channels ("valid" on the padded input)."""
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    if w.shape[2] <= 7:
+        outs = [
+            scipy.ndimage.correlate(xp, wf, mode="constant")[
+                w.shape[1] // 2,
+                (w.shape[2] - 1) // 2 : xp.shape[1] - w.shape[2] // 2 : stride,
+                (w.shape[3] - 1) // 2 : xp.shape[2] - w.shape[3] // 2 : stride,
+            ]
+            for wf in w
+        ]
+    else:
+        outs = [scipy.signal.correlate(xp, wf, mode="valid")[0, ::stride, ::stride] for wf in w]
+    return np.stack(outs)
+
+
+def fmt(v: float | None, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def run_conv(cases: list[ConvCase], rounds: int, rng: np.random.Generator) -> list[float]:
+    print(
+        f"| {'case':28} | method | ours ms | torch ms | ratio | scipy ms | scipy/torch "
+        f"| extra MB | out MB | rel. diff |"
+    )
+    print("|" + "|".join(["---"] * 10) + "|")
+    ratios = []
+    for case in cases:
+        x = rng.standard_normal(case.x, dtype=np.float32)
+        w = rng.standard_normal(case.w, dtype=np.float32)
+        kw = {"stride": case.stride, "padding": case.padding}
+        fns: dict[str, Callable[[], Any]] = {"ours": lambda x=x, w=w, kw=kw: conv(x, w, **kw)}
+        if torch is not None:
+            xt, wt = torch.from_numpy(x[None]), torch.from_numpy(w)
+
+            def torch_fn(xt: Any = xt, wt: Any = wt, kw: Any = kw) -> Any:
+                with torch.no_grad():
+                    return tfn.conv2d(xt, wt, **kw)
+
+            fns["torch"] = torch_fn
+        # SciPy runs per (filter) N-d correlation; with many channel pairs it takes seconds
+        if scipy is not None and case.w[0] * case.w[1] <= 48:
+            fns["scipy"] = lambda x=x, w=w, case=case: scipy_conv(x, w, case.stride, case.padding)
+        t = interleaved(fns, rounds)
+        ours = conv(x, w, **kw)
+        extra = peak_extra_mb(lambda x=x, w=w, kw=kw: conv(x, w, **kw))
+        ratio = diff = None
+        if "torch" in t:
+            ratio = t["ours"] / t["torch"]
+            ratios.append(ratio)
+            ref = fns["torch"]()[0].numpy()
+            diff = float(np.max(np.abs(ours - ref)) / np.max(np.abs(ref)))
+        sp_ratio = t["scipy"] / t["torch"] if "scipy" in t and "torch" in t else None
+        print(
+            f"| {case.name:28} | {conv_method(x, w, **kw):6} | {t['ours'] * 1e3:7.2f} "
+            f"| {fmt(t.get('torch', 0) * 1e3 or None, '8.2f')} | {fmt(ratio, '5.2f')} "
+            f"| {fmt(t['scipy'] * 1e3 if 'scipy' in t else None, '8.1f')} "
+            f"| {fmt(sp_ratio, '6.1f')} | {extra:8.1f} | {ours.nbytes / 2**20:6.1f} "
+            f"| {fmt(diff, '.1e')} |"
+        )
+    return ratios
+
+
+def run_pool(shape: tuple[int, ...], rounds: int, rng: np.random.Generator) -> None:
+    if pool is None:
+        print("\n(pooling: server.core.pooling not importable yet, skipped)")
+        return
+    x = rng.standard_normal(shape, dtype=np.float32)
+    print(
+        f"\n| pool 2x2 s2 on {'x'.join(map(str, shape))} | ours ms | torch ms | ratio "
+        f"| scipy ms | extra MB | rel. diff |"
+    )
+    print("|" + "|".join(["---"] * 7) + "|")
+    for mode in ("max", "avg"):
+        fns: dict[str, Callable[[], Any]] = {
+            "ours": lambda mode=mode: pool(x, mode=mode, kernel_size=(2, 2), stride=2)
+        }
+        if torch is not None:
+            xt = torch.from_numpy(x[None])
+            tf = tfn.max_pool2d if mode == "max" else tfn.avg_pool2d
+            fns["torch"] = lambda tf=tf, xt=xt: tf(xt, 2, 2)
+        if scipy is not None:
+            nd = scipy.ndimage
+            filt = nd.maximum_filter if mode == "max" else nd.uniform_filter
+            fns["scipy"] = lambda f=filt: f(x, size=(1, 2, 2), origin=(0, -1, -1))[:, ::2, ::2]
+        t = interleaved(fns, rounds)
+        extra = peak_extra_mb(fns["ours"])
+        ratio = diff = None
+        if "torch" in t:
+            ratio = t["ours"] / t["torch"]
+            ref = fns["torch"]()[0].numpy()
+            diff = float(np.max(np.abs(fns["ours"]() - ref)) / np.max(np.abs(ref)))
+        print(
+            f"| {mode:28} | {t['ours'] * 1e3:7.2f} "
+            f"| {fmt(t.get('torch', 0) * 1e3 or None, '8.2f')} "
+            f"| {fmt(ratio, '5.2f')} | {fmt(t['scipy'] * 1e3 if 'scipy' in t else None, '8.1f')} "
+            f"| {extra:8.1f} | {fmt(diff, '.1e')} |"
+        )
+
+
+def run_memory(side: int, filters: int, rng: np.random.Generator) -> None:
+    x = rng.integers(0, 256, (3, side, side)).astype(np.float32)
+    w = rng.standard_normal((filters, 3, 3, 3), dtype=np.float32)
+    out_mb = filters * side * side * 4 / 2**20
+    t0 = time.perf_counter()
+    extra = peak_extra_mb(lambda: conv(x, w, padding=1))
+    elapsed = time.perf_counter() - t0
+    print(
+        f"\nmemory: {side}x{side} RGB, {filters} 3x3 filters, pad 1: output {out_mb:.1f} MB, "
+        f"peak extra {extra:.1f} MB (+{extra - out_mb:.1f} MB over the output; "
+        f"{elapsed:.2f} s under tracemalloc)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (CI smoke)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per case")
+    parser.add_argument(
+        "--single-thread", action="store_true", help="CPU time, one thread on both sides"
+    )
+    parser.add_argument(
+        "--quiet-threads", action="store_true", help="idle BLAS/OpenMP workers sleep at once"
+    )
+    parser.add_argument(
+        "--blocks", action="store_true", help="time each implementation in its own block"
+    )
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    rounds = args.rounds or (2 if args.quick else 15)
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'} "
+        f"(threads {torch.get_num_threads() if torch else '-'}), "
+        f"scipy {scipy.__version__ if scipy else 'absent'}; median of {rounds} rounds"
+        + (" of CPU time, one thread each" if SINGLE else " of wall time")
+        + (", in blocks" if BLOCKS else ", interleaved")
+        + f"; OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', '-')}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}\n"
+    )
+    ratios = run_conv(QUICK_CASES if args.quick else CASES, rounds, rng)
+    if ratios:
+        geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        print(f"\nconv geometric mean ratio (ours / torch): {geo:.2f}; worst {max(ratios):.2f}")
+    run_pool((4, 64, 64) if args.quick else (16, 512, 512), rounds, rng)
+    if args.quick:
+        run_memory(256, 4, rng)
+    else:
+        run_memory(4096, 16, rng)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""The benchmarks keep working: a tiny run of each (never timed; see bench/README.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("script", ["bench_core.py", "bench_scaling.py"])
+def test_bench_quick_run_completes(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| direct" in done.stdout or "direct |" in done.stdout
