@@ -9,6 +9,7 @@ flat colour model (alpha composited on white) so every later step sees "L" or "R
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -101,13 +102,12 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
         try:
             image = Image.open(io.BytesIO(data))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageTooLargeError(
-                f"`file` has too many pixels: {error}",
-                accepted=f"images of at most {max_pixels} pixels",
-            ) from error
+            raise _too_many_pixels(error, max_pixels) from error
         except UnidentifiedImageError as error:
+            # Pillow's message only repeats "cannot identify image file <BytesIO ...>"
             raise UnsupportedImageError(
-                f"`file` is not an image Pillow can read: {error}"
+                f"`file` is not a PNG, JPEG, WebP, GIF, BMP or TIFF image (or it is damaged at "
+                f"the start): its first bytes are {data[:8]!r}"
             ) from error
         except Exception as error:  # noqa: BLE001 - decoders raise anything on hostile bytes
             raise UnsupportedImageError(f"`file` is a damaged image: {error}") from error
@@ -126,13 +126,24 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
             image.load()
             flat = _flatten(_upright(image))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageTooLargeError(f"`file` has too many pixels: {error}",
-                                     accepted=f"images of at most {max_pixels} pixels") from error
+            raise _too_many_pixels(error, max_pixels) from error
         except Exception as error:  # noqa: BLE001 - decoders raise anything on hostile bytes
             raise UnsupportedImageError(
                 f"`file` looks like {image.format} but cannot be decoded: {error}"
             ) from error
     return DecodedImage(flat, image.format, source_mode)
+
+
+def _too_many_pixels(error: Exception, max_pixels: int) -> ImageTooLargeError:
+    """Pillow's bomb guard, in our words: its own message quotes its limit (twice ours)."""
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    size = f"{found.group(1)} pixels" if found else "too many pixels"
+    return ImageTooLargeError(
+        f"`file` declares {size}, more than the limit of {max_pixels} (a decompression-bomb "
+        "guard: the header is checked before any pixel is decoded)",
+        accepted=f"images of at most {max_pixels} pixels (SVERTKA_MAX_PIXELS); downscale the "
+        "photo first",
+    )
 
 
 def _upright(image: Image.Image) -> Image.Image:

@@ -20,32 +20,76 @@ from .schemas.common import InputSource
 
 def to_ndarray(value: Any, field: str, *, max_elements: int, dtype: Any = np.float64,
                ) -> np.ndarray:
-    """A rectangular nested list of finite numbers as an array, or a 422 naming ``field``."""
+    """A rectangular nested list of finite numbers as an array, or a 422 naming ``field``.
+
+    NumPy is left to infer the type first so that what is not a number is reported as such
+    instead of being converted: ``true``/``false`` (a bool array), text, ``null`` and integers
+    beyond float64 (object arrays). Cost: one pass over the values, plus a copy for integers.
+    """
+    accepted = ACCEPTED.get(field)
     try:
-        array = np.asarray(value, dtype=dtype)
-    except (ValueError, TypeError) as error:
-        reason = "inhomogeneous" if "inhomogeneous" in str(error) else "not numbers"
-        message = (f"`{field}` must be a rectangular nested list of numbers (every row the "
-                   f"same length); got a ragged list" if reason == "inhomogeneous" else
-                   f"`{field}` must contain only numbers: {error}")
-        raise ApiError(422, "validation", field, message, accepted=ACCEPTED.get(field)) from None
-    if array.ndim == 0:
+        raw = np.asarray(value)
+    except ValueError as error:
+        if "inhomogeneous" in str(error):
+            message = (f"`{field}` must be a rectangular nested list of numbers (every row the "
+                       "same length); got a ragged list")
+        elif "dimension" in str(error):
+            message = f"`{field}` is nested too deeply: NumPy allows at most 64 levels of lists"
+        else:
+            message = f"`{field}` must contain only numbers: {error}"
+        raise ApiError(422, "validation", field, message, accepted=accepted) from None
+    if raw.ndim == 0:
         raise ApiError(422, "validation", field, f"`{field}` must be a nested list, got a single "
-                       "number", accepted=ACCEPTED.get(field))
-    if array.size == 0:
-        raise ApiError(422, "shape", field, f"`{field}` is empty (shape {array.shape})",
-                       accepted=ACCEPTED.get(field))
-    if array.size > max_elements:
-        raise limit_error(field, f"`{field}` has {array.size} numbers, more than the limit of "
+                       "value", accepted=accepted)
+    if raw.size == 0:
+        raise ApiError(422, "shape", field, f"`{field}` is empty (shape {raw.shape})",
+                       accepted=accepted)
+    if raw.size > max_elements:
+        raise limit_error(field, f"`{field}` has {raw.size} numbers, more than the limit of "
                           f"{max_elements}", accepted=f"at most {max_elements} numbers; upload "
                           "large images with POST /api/images and pass `image_id`")
+    if raw.dtype.kind == "b":
+        raise ApiError(422, "validation", field, f"`{field}` holds true/false, which are not "
+                       "numbers in JSON; send 1 and 0", accepted=accepted)
+    if raw.dtype.kind in "iuf":
+        array = raw.astype(dtype, copy=False)
+    else:
+        array = _convert_mixed(raw, field, dtype)
     finite = np.isfinite(array)
     if not finite.all():
         where = tuple(int(i) for i in np.argwhere(~finite)[0])
         raise ApiError(422, "validation", field,
-                       f"`{field}` holds a non-finite number (null, NaN or Infinity) at index "
-                       f"{list(where)}", accepted=ACCEPTED.get(field))
+                       f"`{field}` holds a non-finite number (NaN or Infinity) at index "
+                       f"{list(where)}", accepted=accepted)
     return array
+
+
+def _convert_mixed(raw: np.ndarray, field: str, dtype: Any) -> np.ndarray:
+    """Text, null, or huge integers mixed in: name the first value that is not a number."""
+    flat = raw.reshape(-1)
+    for i, item in enumerate(flat.tolist()):
+        index = [int(j) for j in np.unravel_index(i, raw.shape)]
+        if item is None:
+            problem = "null"
+        elif isinstance(item, bool):
+            problem = "true/false, which are not numbers in JSON (send 1 and 0)"
+        elif isinstance(item, int) and not math.isfinite(_as_float(item)):
+            problem = (f"an integer of {len(str(abs(item)))} digits, beyond the float64 range "
+                       "(about 1.8e308)")
+        elif not isinstance(item, int | float):
+            problem = f"{type(item).__name__} {str(item)[:40]!r}, not a number"
+        else:
+            continue
+        raise ApiError(422, "validation", field, f"`{field}` holds {problem} at index {index}",
+                       accepted=ACCEPTED.get(field))
+    return raw.astype(dtype)
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def load_input(source: InputSource, store: ImageStore, settings: Settings) -> np.ndarray:

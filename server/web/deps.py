@@ -26,7 +26,8 @@ try:  # orjson is strict (no NaN/Infinity) and several times faster on big array
 except ImportError:  # pragma: no cover - optional speed-up
     orjson = None
 
-__all__ = ["LimiterDep", "SettingsDep", "StoreDep", "StrictJSONRoute", "parse_json", "run_cpu"]
+__all__ = ["LimiterDep", "MultipartRoute", "SettingsDep", "StoreDep", "StrictJSONRoute",
+           "parse_json", "run_cpu"]
 
 T = TypeVar("T")
 
@@ -109,13 +110,62 @@ class _StrictJSONRequest(Request):
         return self._json
 
 
+def _check_json_content_type(request: Request) -> None:
+    """A body that is not declared JSON is a 415 that says so.
+
+    FastAPI would otherwise validate the raw bytes as the body and answer "Input should be a
+    valid dictionary", which sends the user looking in the wrong place (``curl -d`` declares
+    form data unless told otherwise).
+    """
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    ctype = request.headers.get("content-type")
+    if ctype is None:
+        if request.headers.get("content-length", "") == "0":
+            return  # no body at all: validation reports the missing fields
+        received = "no `content-type` header"
+    else:
+        media = ctype.split(";", 1)[0].strip().lower()
+        if media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json")):
+            return
+        received = f"`content-type` {media!r}"
+    raise ApiError(415, "unsupported_media", "content-type",
+                   f"this endpoint reads a JSON body, but the request has {received}",
+                   accepted="`content-type: application/json` with a JSON object body "
+                   "(curl: -H 'content-type: application/json')")
+
+
 class StrictJSONRoute(APIRoute):
-    """A route whose JSON body parser rejects NaN/Infinity and oversized bodies."""
+    """A route whose JSON body parser rejects NaN/Infinity, oversized and non-JSON bodies."""
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
 
         async def strict_handler(request: Request) -> Response:
+            _check_json_content_type(request)
             return await handler(_StrictJSONRequest(request.scope, request.receive))
 
         return strict_handler
+
+
+class MultipartRoute(APIRoute):
+    """A route whose POST body must be multipart/form-data (file uploads): 415 otherwise."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def multipart_handler(request: Request) -> Response:
+            if request.method == "POST":
+                ctype = request.headers.get("content-type", "")
+                media = ctype.split(";", 1)[0].strip().lower()
+                if media != "multipart/form-data":
+                    received = f"`content-type` {media!r}" if media else "no `content-type`"
+                    raise ApiError(415, "unsupported_media", "content-type",
+                                   f"an upload is multipart/form-data with the image in a field "
+                                   f"named `file`, but the request has {received}",
+                                   accepted="multipart/form-data with a `file` field (curl: "
+                                   "-F file=@photo.jpg)")
+            return await handler(request)
+
+        return multipart_handler

@@ -8,6 +8,7 @@ class has its own handler so the mapping from class to status and code reads as 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -160,8 +161,11 @@ async def handle_http_exception(request: Request, error: HTTPException) -> JSONR
     """Starlette's own errors (unknown route, wrong method, body too large) in the envelope."""
     status = error.status_code
     field = "body" if status in (400, 413) else None
+    # a broken upload (e.g. multipart without a boundary) is not about JSON
+    upload = request.headers.get("content-type", "").lower().startswith("multipart/")
+    accepted = (ACCEPTED["file"] if upload else ACCEPTED["body"]) if field else None
     body = envelope(status, _STATUS_CODES.get(status, "http_error"), field, str(error.detail),
-                    accepted=ACCEPTED["body"] if field else None)
+                    accepted=accepted)
     return JSONResponse(body, status_code=status, headers=getattr(error, "headers", None))
 
 
@@ -178,6 +182,27 @@ def _is_tag(part: str) -> bool:
             or any(ch in part for ch in "[]'-( "))
 
 
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "true/false", type(None): "null", bytes: "bytes that are not JSON"}
+
+
+def _received(item: dict[str, Any]) -> str:
+    """``, got true``: the value at fault in JSON spelling, short; nothing for missing fields."""
+    if item.get("type") in ("missing", "extra_forbidden") or "input" not in item:
+        return ""
+    value = item["input"]
+    scalar = (bool, int, float, str, type(None))
+    if isinstance(value, list) and len(value) <= 8 and all(isinstance(v, scalar) for v in value):
+        pass  # a short flat list such as [1, true] reads well; nested ones may be huge or deep
+    elif not isinstance(value, scalar):
+        return ""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    return f", got {text if len(text) <= 60 else text[:57] + '...'}"
+
+
 async def handle_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     """Schema validation failures: 422 ``validation`` naming the first bad field, all listed."""
     items = []
@@ -188,8 +213,12 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
             field = "body"
             detail = (item.get("ctx") or {}).get("error", "")
             message = f"the request body is not valid JSON: {detail}"
+        elif field == "body" and item.get("type") in ("model_attributes_type", "dict_type"):
+            kind = _JSON_KINDS.get(type(item.get("input")), "something else")
+            message = (f"the request `body` must be a JSON object with the fields in /docs, "
+                       f"got {kind}")
         else:
-            message = f"`{field}`: {item.get('msg', 'invalid value')}"
+            message = f"`{field}`: {item.get('msg', 'invalid value')}{_received(item)}"
         top = field.split(".")[0]
         accepted = ACCEPTED.get(field) or ACCEPTED.get(top)
         if item.get("type") == "extra_forbidden":

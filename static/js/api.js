@@ -114,6 +114,8 @@ export async function fetchPreview(id, maxSide, opts = {}) {
 export const conv = (body, opts) => postJSON("/api/conv", body, opts);
 export const pool = (body, opts) => postJSON("/api/pool", body, opts);
 export const frames = (body, opts) => postJSON("/api/frames", body, opts);
+/** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
+export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 
 /** POST /api/conv/render: {blob, range (mapped), dataRange (min, max of the values), shape, grid, padding, display}. */
 export async function convRender(body, opts = {}) {

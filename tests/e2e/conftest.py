@@ -8,6 +8,7 @@ session; each test gets a fresh context (cookies, localStorage) and page.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -99,21 +100,54 @@ def context(browser: object) -> Iterator[object]:
         ctx.close()
 
 
-@pytest.fixture
-def page(context: object, live_server: str) -> Iterator[object]:
-    """A page whose JavaScript errors are collected in ``page.js_errors`` (tests assert none)."""
-    pg = context.new_page()  # type: ignore[attr-defined]
+def watch_console(pg: Any) -> list[str]:
+    """Collect console errors and warnings and uncaught exceptions of `pg` in ``pg.js_errors``.
+
+    A test that provokes a refused request on purpose (an invalid setting answered with 4xx,
+    which Chromium logs as "Failed to load resource") declares it with
+    ``pg.allow_console(r"status of 422")``; nothing else is allowed. Returns the list.
+    """
     errors: list[str] = []
+    allowed: list[re.Pattern[str]] = []
     pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
 
     def on_console(msg: Any) -> None:
-        if msg.type == "error":
-            errors.append(f"console.error: {msg.text}")
+        if msg.type in ("error", "warning"):
+            text = f"console.{msg.type}: {msg.text}"
+            if not any(a.search(text) for a in allowed):
+                errors.append(text)
 
     pg.on("console", on_console)
-    pg.js_errors = errors  # type: ignore[attr-defined]
+    pg.js_errors = errors
+    pg.allow_console = lambda pattern: allowed.append(re.compile(pattern))
+    return errors
+
+
+@pytest.fixture
+def page(context: object, live_server: str) -> Iterator[object]:
+    """A page whose console errors, warnings and uncaught exceptions fail the test."""
+    pg = context.new_page()  # type: ignore[attr-defined]
+    errors = watch_console(pg)
     pg.base_url = live_server  # type: ignore[attr-defined]
     yield pg
+    assert errors == [], f"console errors or page errors: {errors}"
+
+
+@pytest.fixture
+def watched(context: object, live_server: str) -> Iterator[Any]:
+    """A factory of extra pages (other sizes, a second tab) watched like `page`."""
+    pages: list[Any] = []
+
+    def make(ctx: Any = None) -> Any:
+        pg = (ctx or context).new_page()  # type: ignore[attr-defined]
+        watch_console(pg)
+        pg.base_url = live_server
+        pages.append(pg)
+        return pg
+
+    yield make
+    problems = [e for pg in pages for e in pg.js_errors]
+    assert problems == [], f"console errors or page errors: {problems}"
 
 
 @pytest.fixture(scope="session")

@@ -127,6 +127,7 @@ def test_drop_and_paste_upload_an_image(page: Any) -> None:
 
 
 def test_upload_of_a_non_image_is_explained(page: Any, tmp_path: Path) -> None:
+    page.allow_console(r"status of 415")
     before = _open(page)
     junk = tmp_path / "notes.png"
     junk.write_text("not a picture")
@@ -357,6 +358,7 @@ def test_keep_colours_draws_a_colour_map(page: Any) -> None:
 
 
 def test_invalid_setting_explains_itself_and_offers_a_fix(page: Any) -> None:
+    page.allow_console(r"status of 422")
     first = _open(page, "?res=32&c=gray&p=box_blur_5x5")
     page.fill('[data-testid="dilation"]', "12")
     error = page.locator('[data-testid="error"]')
@@ -377,6 +379,7 @@ def test_invalid_setting_explains_itself_and_offers_a_fix(page: Any) -> None:
 
 
 def test_pooling_window_larger_than_the_map_is_fixed_in_one_click(page: Any) -> None:
+    page.allow_console(r"status of 422")
     _open(page, "?res=32&c=gray&p=box_blur_5x5&pool=max")
     page.fill('[data-testid="pool-size"]', "40")
     page.locator('[data-testid="error"]').wait_for()
@@ -392,6 +395,7 @@ def test_pooling_window_larger_than_the_map_is_fixed_in_one_click(page: Any) -> 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_invalid_number_is_explained_not_frozen(page: Any, padding: str) -> None:
+    page.allow_console(r"status of 422")
     _open(page, f"?pad={padding}")
     page.fill('[data-testid="stride"]', "0")
     page.locator('[data-testid="error"]').wait_for()
@@ -402,7 +406,7 @@ def test_invalid_number_is_explained_not_frozen(page: Any, padding: str) -> None
     assert page.locator('[data-testid="error"]').is_hidden()
 
 
-def test_url_round_trips_the_state(page: Any, context: Any) -> None:
+def test_url_round_trips_the_state(page: Any, watched: Any) -> None:
     _open(page)
     page.select_option('[data-testid="kernel-preset"]', "gaussian_3x3")
     page.click('[data-testid="color-gray"]')
@@ -417,8 +421,7 @@ def test_url_round_trips_the_state(page: Any, context: Any) -> None:
     query = parse_qs(urlparse(url).query)
     assert query["s"] == ["2"] and query["pad"] == ["same"] and query["c"] == ["gray"]
 
-    other = context.new_page()
-    other.base_url = page.base_url
+    other = watched()
     other.goto(url)
     again = _wait_map(other)
     assert (again["w"], again["h"], again["hash"]) == (digest["w"], digest["h"], digest["hash"])
@@ -460,12 +463,11 @@ def test_pooling_explains_the_window(page: Any) -> None:
     ("width", "height", "projector"),
     [(1280, 800, False), (1920, 1080, False), (1920, 1080, True), (1280, 800, True)],
 )
-def test_screenshots(browser: Any, live_server: str, shots_dir: Path, width: int, height: int,
+def test_screenshots(browser: Any, watched: Any, shots_dir: Path, width: int, height: int,
                      projector: bool) -> None:
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     try:
-        page = ctx.new_page()
-        page.base_url = live_server
+        page = watched(ctx)
         _open(page, "?theme=projector" if projector else "")
         if projector:
             assert page.evaluate("document.documentElement.dataset.theme") == "projector"

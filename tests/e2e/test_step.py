@@ -395,6 +395,7 @@ def test_custom_scene_from_the_form_round_trips_through_the_url(page: Any) -> No
 
 
 def test_form_errors_are_shown_not_thrown(page: Any) -> None:
+    page.allow_console(r"status of 422")
     open_step(page)
     page.click('[data-testid="setup-panel"] summary')
     page.fill('[data-testid="scene-input"]', "1 2\n3 4")
@@ -477,9 +478,9 @@ def test_russian_labels(page: Any) -> None:
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["1280", "1920"])
 @pytest.mark.parametrize("projector", [False, True], ids=["normal", "projector"])
 @pytest.mark.parametrize("scene", ["conv5x5", "filters", "maxpool"])
-def test_screenshots(context: Any, live_server: str, shots_dir: Path, size: tuple[int, int],
+def test_screenshots(watched: Any, live_server: str, shots_dir: Path, size: tuple[int, int],
                      projector: bool, scene: str) -> None:
-    page = context.new_page()
+    page = watched()
     page.set_viewport_size({"width": size[0], "height": size[1]})
     theme = "&theme=projector" if projector else ""
     page.goto(f"{live_server}/step?scene={scene}&frame=4{theme}")

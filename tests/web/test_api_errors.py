@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -102,6 +103,37 @@ CASES: list[tuple[str, str, str, Any, int, str | None, str]] = [
      {"input": [[1, 2]], "kernel": [[1, 1]], "padding": 5}, 422, "padding", "output_size"),
     ("transpose-kernel", "POST", "/api/conv_transpose",
      {"input": [[[1, 2]]] * 2, "kernel": [[[[1]]]] * 3}, 422, "kernel", "shape"),
+    # found by the adversarial pass: each was a 500, a silent 200 or a crash before
+    ("input-huge-int", "POST", "/api/conv", {**CONV, "input": [[1, 10**400]]}, 422, "input",
+     "validation"),
+    ("input-booleans", "POST", "/api/conv", {**CONV, "input": [[True, False]]}, 422, "input",
+     "validation"),
+    ("kernel-booleans", "POST", "/api/conv", {**CONV, "kernel": [[True]]}, 422, "kernel",
+     "validation"),
+    ("input-too-deep", "POST", "/api/conv",
+     {**CONV, "input": json.loads("[" * 100 + "1" + "]" * 100)}, 422, "input", "validation"),
+    ("stride-boolean", "POST", "/api/conv", {**CONV, "stride": True}, 422, "stride",
+     "validation"),
+    ("groups-boolean", "POST", "/api/conv", {**CONV, "groups": True}, 422, "groups",
+     "validation"),
+    ("bias-text", "POST", "/api/conv", {**CONV, "bias": "1"}, 422, "bias", "validation"),
+    ("padding-enormous", "POST", "/api/conv",
+     {"input": [[1]], "kernel": [[1]], "padding": 10_000, "stride": 10_000}, 422, "padding",
+     "limit"),
+    ("pool-average-overflow", "POST", "/api/pool",
+     {"input": [[[1.7e308, 1.7e308]] * 2], "mode": "avg", "kernel_size": 2}, 422, "input",
+     "parameter"),
+    ("dropout-overflow", "POST", "/api/dropout", {"input": [[1.7e308]], "p": 0.5, "seed": 1},
+     422, "input", "parameter"),
+    ("frames-overflow", "POST", "/api/frames", {"input": [[1e308, 1e308]], "kernel": [[1e308]]},
+     422, "input", "parameter"),
+    ("render-per-channel-overflow", "POST", "/api/conv/render",
+     {"input": [[1e308, 1e308]], "kernel": [[1e308]], "display": {"per_channel": True}}, 422,
+     "input", "parameter"),
+    ("transpose-groups-zero", "POST", "/api/conv_transpose",
+     {"input": [[1, 2]], "kernel": [[1, 1]], "groups": 0}, 422, "groups", "parameter"),
+    ("pool-padding-word", "POST", "/api/pool", {**POOL, "padding": "bogus"}, 422, "padding",
+     "parameter"),
     ("unknown-route", "GET", "/api/nothing", None, 404, None, "not_found"),
     ("wrong-method", "GET", "/api/conv", None, 405, None, "method_not_allowed"),
 ]

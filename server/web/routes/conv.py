@@ -37,11 +37,12 @@ def check_json_size(array: np.ndarray, limit: int) -> None:
                           suggestion={"format": "npy"})
 
 
-def check_finite(array: np.ndarray) -> None:
+def check_finite(array: np.ndarray, cause: str = "`input` or `kernel` values are") -> None:
+    """A result that overflowed to infinity is the input's fault: 422, never ``null`` in JSON."""
     if not np.isfinite(array).all():
         raise ApiError(422, "parameter", "input", "the result overflows the floating-point "
-                       "range: `input` or `kernel` values are too large for float64",
-                       accepted="inputs and kernels of moderate magnitude")
+                       f"range: {cause} too large for float64",
+                       accepted="values of moderate magnitude (|x| well below 1e308)")
 
 
 @router.post("/conv", response_model=ConvResponse,
@@ -94,6 +95,7 @@ async def render_conv(body: ConvRenderRequest, settings: SettingsDep, store: Sto
             result = run_conv(job)
             total = result.activated[spec.filter]
             maps = np.concatenate([partials, total[None].astype(partials.dtype)])
+            check_finite(maps)
             names = ["R", "G", "B"] if body.image_id and body.color == "rgb" else [
                 f"c{i}" for i in range(partials.shape[0])]
             labels = [*names[: partials.shape[0]], "sum"]

@@ -46,7 +46,8 @@ async def compute_conv_transpose(body: ConvTransposeRequest, settings: SettingsD
         w = w.astype(x.dtype)
         explain: list[str] = []
         padding: list[list[int]] = []
-        geometry = _geometry(x, w, body.groups)
+        # groups < 1: no geometry to estimate; the core names the parameter
+        geometry = _geometry(x, w, body.groups) if body.groups >= 1 else None
         if geometry is not None:
             spatial, kernel, filters = geometry
             out = conv_transpose_shape(spatial, kernel, stride=body.stride, padding=body.padding,

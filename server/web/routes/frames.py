@@ -14,6 +14,7 @@ from ..responses import json_response, records
 from ..schemas.conv import FramesRequest, FramesResponse
 from ..schemas.errors import ERROR_RESPONSES
 from ..timing import timing_header
+from .conv import check_finite
 
 # the keys of a frame (DESIGN §3), in order: `FrameBatch` fields of the same names
 FRAME_FIELDS = ("index", "filter", "position", "origin", "patch", "products", "channel_sums",
@@ -40,6 +41,8 @@ async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDe
             activation_params=job.activation_params or None, offset=body.offset, limit=limit,
             positions=body.positions, filters=body.filters, **job.conv_kwargs(),
         )
+        for name in ("products", "value", "output"):
+            check_finite(getattr(batch, name))  # null in JSON would hide the overflow
         end = body.offset + len(batch)
         elapsed = (time.perf_counter() - start) * 1000.0
         return json_response(headers=timing_header(frames=elapsed), content={

@@ -10,12 +10,13 @@ from starlette.responses import Response
 from ...imaging.decode import downscale
 from ...imaging.encode import encode_png
 from ...store import StoredImage
-from ..deps import LimiterDep, SettingsDep, StoreDep, run_cpu
+from ..deps import LimiterDep, MultipartRoute, SettingsDep, StoreDep, run_cpu
 from ..errors import ApiError
 from ..schemas.errors import ERROR_RESPONSES
 from ..schemas.misc import ImageResponse
 
-router = APIRouter(prefix="/api", tags=["images"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api", tags=["images"], route_class=MultipartRoute,
+                   responses=ERROR_RESPONSES)
 
 _IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: an id never changes
 _CHUNK = 1024 * 1024

@@ -27,7 +27,7 @@ from ..schemas.pool import (
     PoolResponse,
 )
 from ..timing import timing_header
-from .conv import check_json_size
+from .conv import check_finite, check_json_size
 
 router = APIRouter(prefix="/api", tags=["pooling"], route_class=StrictJSONRoute,
                    responses=ERROR_RESPONSES)
@@ -65,6 +65,7 @@ def _pool(body: PoolRequest, store: Any, settings: Any) -> dict[str, Any]:
         explain = explain_output_shape(g.spatial_shape, g.kernel, stride=g.stride,
                                        padding=g.pads, dilation=g.dilation,
                                        ceil_mode=g.ceil_mode)
+    check_finite(full, "`input` values are")  # an average of huge values can overflow
     elapsed = (time.perf_counter() - start) * 1000.0
     return {"full": full, "squeeze": squeeze, "padding": pads, "explain": explain,
             "input_shape": input_shape, "elapsed_ms": elapsed}

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 NestedNumbers = list[Any]
 IntOrPerAxis = int | list[int]
+Padding = int | str | list[int | list[int]]
 
 PADDING_DESCRIPTION = (
     'An int >= 0 (every side), one int per spatial axis, one `[before, after]` pair per axis, '
@@ -15,11 +16,21 @@ PADDING_DESCRIPTION = (
     'after) or `"full"` (`dilation * (k - 1)` on both sides).'
 )
 
+POOL_PADDING_DESCRIPTION = (
+    'Implicit padding, in the same forms as convolution: an int >= 0, one int per spatial axis, '
+    'one `[before, after]` pair per axis, or `"valid"`, `"same"`, `"full"`. Each side at most '
+    "half the window, as in PyTorch (max pads with -inf, avg with zeros)."
+)
+
 
 class StrictModel(BaseModel):
-    """Unknown fields are errors (a typo must not be silently ignored); no NaN/Infinity."""
+    """Unknown fields are errors (a typo must not be silently ignored); no NaN/Infinity.
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    Strict types: `true` is not a stride and `"2"` is not a bias. Lax validation would read
+    them as 1 and 2.0 and answer 200 for a request that almost certainly has a bug.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class InputSource(StrictModel):
@@ -74,8 +85,7 @@ class PoolSpec(StrictModel):
                                       examples=[2])
     stride: IntOrPerAxis | None = Field(default=None,
                                         description="Step; default: `kernel_size`.")
-    padding: IntOrPerAxis = Field(default=0, description="Implicit padding, at most half the "
-                                  "window (max pads with -inf, avg with zeros).")
+    padding: Padding = Field(default=0, description=POOL_PADDING_DESCRIPTION)
     dilation: IntOrPerAxis = Field(default=1, description="Spacing of taps (max only).")
     ceil_mode: bool = Field(default=False, description="Round the output size up, keeping a "
                             "last partial window.")

@@ -14,6 +14,7 @@ from .common import (
     InputSource,
     IntOrPerAxis,
     NestedNumbers,
+    Padding,
     PoolSpec,
     StrictModel,
 )
@@ -57,7 +58,7 @@ class ConvParams(StrictModel):
     )
     stride: IntOrPerAxis = Field(default=1, description="Step of the window, an int >= 1 or one "
                                  "per spatial axis.", examples=[1])
-    padding: int | str | list[int | list[int]] = Field(
+    padding: Padding = Field(
         default=0, description=PADDING_DESCRIPTION, examples=["same"],
     )
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = Field(

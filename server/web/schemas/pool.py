@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .common import DisplaySpec, InputSource, IntOrPerAxis, StrictModel
+from .common import (
+    POOL_PADDING_DESCRIPTION,
+    DisplaySpec,
+    InputSource,
+    IntOrPerAxis,
+    Padding,
+    StrictModel,
+)
 
 
 class PoolRequest(InputSource):
@@ -18,8 +25,8 @@ class PoolRequest(InputSource):
         "unless `global_pool`).", examples=[2])
     stride: IntOrPerAxis | None = Field(default=None, description="Step; default: "
                                         "`kernel_size`.")
-    padding: IntOrPerAxis = Field(default=0, description="Implicit padding on both sides, at "
-                                  "most half the window.")
+    padding: Padding = Field(default=0, description=POOL_PADDING_DESCRIPTION,
+                             examples=[0, "same"])
     dilation: IntOrPerAxis = Field(default=1, description="Spacing between taps (max).")
     ceil_mode: bool = Field(default=False, description="Round the output size up: a last "
                             "partial window is kept if it starts inside the input.")

@@ -1,6 +1,8 @@
 // The technique controls (padding, stride, dilation, activation, pooling), the colour switch,
 // bias, flip, working size and display mode: each form control mirrors one key of the store.
 
+import { parseAxes } from "./model.js";
+
 const $ = (id) => document.getElementById(id);
 
 // id -> [store key, kind]; "int" fields keep what the user typed even when it is out of range,
@@ -10,20 +12,23 @@ const FIELDS = {
   bias: ["bias", "float"],
   flip: ["flip", "bool"],
   padding: ["padding", "text"],
-  "pad-amount": ["padAmount", "int"],
+  "pad-amount": ["padAmount", "axes"],
   "padding-mode": ["paddingMode", "text"],
-  stride: ["stride", "int"],
-  dilation: ["dilation", "int"],
+  stride: ["stride", "axes"],
+  dilation: ["dilation", "axes"],
   activation: ["activation", "text"],
+  slope: ["slope", "float"],
   pool: ["pool", "text"],
   "pool-size": ["poolSize", "int"],
   "pool-stride": ["poolStride", "int"],
+  "pool-pad": ["poolPad", "int"],
   display: ["display", "text"],
 };
 
 function read(el, kind) {
   if (kind === "bool") return el.checked;
   if (kind === "text") return el.value;
+  if (kind === "axes") return parseAxes(el.value);
   if (el.value.trim() === "") return undefined;
   const n = Number(el.value);
   // A fractional stride is kept as typed: the server names the field and the fix rounds it.
@@ -32,7 +37,20 @@ function read(el, kind) {
 
 function write(el, kind, value) {
   if (kind === "bool") el.checked = Boolean(value);
-  else if (document.activeElement !== el || read(el, kind) !== value) el.value = String(value);
+  else if (document.activeElement !== el || String(read(el, kind)) !== String(value)) {
+    el.value = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+}
+
+function stepAxes(e, el, handler) {
+  const d = { ArrowUp: 1, ArrowDown: -1 }[e.key];
+  const v = parseAxes(el.value);
+  if (!d || v === undefined) return;
+  e.preventDefault();
+  const min = Number(el.dataset.min || 0);
+  const next = (n) => Math.max(Math.round(n) + d, min);
+  el.value = Array.isArray(v) ? v.map(next).join(", ") : String(next(v));
+  handler();
 }
 
 export function mountControls(store) {
@@ -48,6 +66,8 @@ export function mountControls(store) {
     };
     el.addEventListener(kind === "text" || kind === "bool" ? "change" : "input", handler);
     if (kind !== "text" && kind !== "bool") el.addEventListener("change", handler);
+    // Text fields that take "2" or "2, 1" keep the arrow keys of a number field.
+    if (kind === "axes") el.addEventListener("keydown", (e) => stepAxes(e, el, handler));
   }
 
   document.querySelectorAll("[data-color]").forEach((b) => {
@@ -64,6 +84,8 @@ export function mountControls(store) {
     const pooled = s.pool !== "none";
     $("pool-size").disabled = !pooled;
     $("pool-stride").disabled = !pooled;
+    $("pool-pad").disabled = !pooled;
+    $("slope-field").hidden = s.activation !== "leaky_relu";
     // A colour result cannot be drawn with one diverging map per pixel.
     const signed = $("display").querySelector('option[value="signed"]');
     signed.disabled = s.color === "rgb" && s.kmode === "depthwise";

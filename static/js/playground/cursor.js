@@ -81,7 +81,10 @@ export function mountCursor(store, live, { geometryOf, displayPads }) {
         cell, kernelsOf, padded, flip: state.flip,
         activation: state.activation === "identity" ? null : t(`pg.act.${state.activation}`),
         rgb: state.color === "rgb", depthwise: state.color === "rgb" && state.kmode === "depthwise",
-        pool: geo.pool ? { mode: state.pool, cells: info.positions, size: [geo.pool[0].k, geo.pool[1].k] } : null,
+        pool: geo.pool ? {
+          mode: state.pool, cells: info.positions, size: [geo.pool[0].k, geo.pool[1].k],
+          origin: [cell[0] * geo.pool[0].s - geo.pool[0].before, cell[1] * geo.pool[1].s - geo.pool[1].before],
+        } : null,
       });
     } catch (err) {
       if (api.isAbort(err)) return;

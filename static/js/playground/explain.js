@@ -38,12 +38,14 @@ export function explainError(err, geo) {
 export function story(state, geo) {
   const [h, w] = geo.conv;
   let text = t("pg.story.window", { kh: h.k, kw: w.k });
-  if (h.d > 1 || w.d > 1) text += t("pg.story.dilated", { sh: h.window, sw: w.window, d: Math.max(h.d, w.d) });
+  if (h.d > 1 || w.d > 1) text += t("pg.story.dilated", { sh: h.window, sw: w.window, d: h.d === w.d ? h.d : `${h.d}, ${w.d}` });
   const pads = [h.before, h.after, w.before, w.after];
   if (pads.every((p) => p === 0)) text += t("pg.story.pad_none");
   else if (pads.every((p) => p === pads[0])) text += t("pg.story.pad_even", { p: pads[0] });
   else text += t("pg.story.pad", { hp: h.n + h.before + h.after, wp: w.n + w.before + w.after });
-  text += h.s === 1 && w.s === 1 ? t("pg.story.stride1") : t("pg.story.stride", { s: Math.max(h.s, w.s) });
+  if (h.s === 1 && w.s === 1) text += t("pg.story.stride1");
+  else if (h.s === w.s) text += t("pg.story.stride", { s: h.s });
+  else text += t("pg.story.stride_axes", { sh: h.s, sw: w.s });
   text += t("pg.story.result", { h: h.n, w: w.n, ho: h.size, wo: w.size });
   if (geo.pool) {
     text += t("pg.story.pool", {

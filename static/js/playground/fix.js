@@ -3,6 +3,7 @@
 
 import { nearestValid } from "../geometry.js";
 import { t } from "../i18n.js";
+import { axesValue, paddingValue } from "./model.js";
 
 /** The server's suggestion mapped onto our controls, or one from the local geometry. */
 export function suggestFix(err, state, { geometryOf, lastChanged }) {
@@ -15,9 +16,13 @@ export function suggestFix(err, state, { geometryOf, lastChanged }) {
       // The pooling window has no padding control here: fit the window instead (below).
       if (key === "kernel_size") patch.poolSize = Number(value);
       if (key === "stride") patch.poolStride = Number(value);
+      if (key === "padding") patch.poolPad = Number(Array.isArray(value) ? Math.min(...value.flat()) : value);
     } else if (key === "padding") {
       if (typeof value === "string") patch.padding = value;
       else if (Number.isInteger(value)) Object.assign(patch, { padding: "number", padAmount: value });
+      else if (Array.isArray(value) && value.every(Number.isInteger) && value.length === 2) {
+        Object.assign(patch, { padding: "number", padAmount: value });
+      }
     } else if (key === "stride" || key === "dilation") {
       const v = Array.isArray(value) ? Math.max(...value) : Number(value);
       if (Number.isInteger(v)) patch[key] = v;
@@ -38,17 +43,22 @@ export function suggestFix(err, state, { geometryOf, lastChanged }) {
   if (geo && !inPool) {
     const local = nearestValid({
       spatial: geo.spatial, kernel: [state.kernels[0].length, state.kernels[0][0].length],
-      stride: state.stride, padding: state.padding === "number" ? Number(state.padAmount) : state.padding,
-      dilation: state.dilation,
+      stride: axesValue(state.stride), padding: paddingValue(state), dilation: axesValue(state.dilation),
     });
     if (local) return local.padding !== undefined && typeof local.padding === "number"
       ? { padding: "number", padAmount: local.padding } : local;
   }
   // Simple range faults: bring the number back into range.
-  const ranges = { stride: [1, 16], dilation: [1, 64], padAmount: [0, 64], poolSize: [1, 8], poolStride: [1, 8] };
+  const ranges = {
+    stride: [1, 16], dilation: [1, 64], padAmount: [0, 64], poolSize: [1, 8], poolStride: [1, 8], poolPad: [0, 4],
+  };
+  const into = (v, lo, hi) => Math.min(Math.max(Math.round(v) || lo, lo), hi);
   for (const [key, [lo, hi]] of Object.entries(ranges)) {
-    const v = Number(state[key]);
-    if (!Number.isInteger(v) || v < lo || v > hi) patch[key] = Math.min(Math.max(Math.round(v) || lo, lo), hi);
+    const v = state[key];
+    const bad = (n) => !Number.isInteger(Number(n)) || Number(n) < lo || Number(n) > hi;
+    if (Array.isArray(v)) {
+      if (v.some(bad)) patch[key] = v.map((n) => into(Number(n), lo, hi));
+    } else if (bad(v)) patch[key] = into(Number(v), lo, hi);
   }
   if (state.paddingMode !== "zeros" && (err.code === "padding" || field[0] === "padding_mode")) {
     patch.paddingMode = "zeros";
@@ -67,8 +77,9 @@ export function describeFix(patch) {
     padding: t("pg.padding"), padAmount: t("pg.padding"), stride: t("pg.stride"), dilation: t("pg.dilation"),
     paddingMode: t("pg.padding_mode"), poolSize: `${t("pg.pooling")} ${t("pg.pool.size")}`,
     poolStride: `${t("pg.pooling")} ${t("pg.pool.stride")}`, pool: t("pg.pooling"),
+    poolPad: `${t("pg.pooling")} ${t("pg.pool.padding")}`,
   };
   return Object.entries(patch)
     .filter(([k, v]) => !(k === "padding" && v === "number" && "padAmount" in patch))
-    .map(([k, v]) => `${names[k] || k} = ${v}`).join(", ");
+    .map(([k, v]) => `${names[k] || k} = ${Array.isArray(v) ? `(${v.join(", ")})` : v}`).join(", ");
 }

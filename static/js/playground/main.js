@@ -6,7 +6,7 @@ import { createStore, debounce } from "../state.js";
 import { fmt, t } from "../i18n.js";
 import { describe } from "../geometry.js";
 import {
-  DEFAULTS, displaySpec, filterOf, fromQuery, poolSpec, recommendedDisplay, renderBody, stripBody,
+  DEFAULTS, axesValue, displaySpec, filterOf, fromQuery, paddingValue, poolSpec, recommendedDisplay, renderBody, stripBody,
   toQuery,
 } from "./model.js";
 import { as2d, mountKernel, presetKernel } from "./kernel.js";
@@ -17,11 +17,13 @@ import { paintStrip } from "./strip.js";
 import { explainError, story } from "./explain.js";
 import { describeFix, suggestFix } from "./fix.js";
 import { mountCursor } from "./cursor.js";
+import { isProjector, setProjector } from "../theme.js";
 
 const $ = (id) => document.getElementById(id);
 const COMPUTE_KEYS = [
   "imageId", "res", "color", "kmode", "kernels", "bias", "flip", "padding", "padAmount",
-  "paddingMode", "stride", "dilation", "activation", "pool", "poolSize", "poolStride", "display",
+  "paddingMode", "stride", "dilation", "activation", "slope", "pool", "poolSize", "poolStride", "poolPad",
+  "display",
 ];
 
 const store = createStore({ ...DEFAULTS, ...fromQuery(location.search), imageId: null, orig: null });
@@ -43,15 +45,15 @@ function geometryOf(state) {
   const k = state.kernels[0];
   const spatial = [live.pixels.height, live.pixels.width];
   const conv = describe({
-    spatial, kernel: [k.length, k[0].length], stride: state.stride,
-    padding: state.padding === "number" ? Number(state.padAmount) : state.padding, dilation: state.dilation,
+    spatial, kernel: [k.length, k[0].length], stride: axesValue(state.stride),
+    padding: paddingValue(state), dilation: axesValue(state.dilation),
   });
   let pool = null;
   const spec = poolSpec(state);
   if (spec) {
     pool = describe({
       spatial: conv.map((a) => Math.max(a.size, 0)), kernel: [spec.kernel_size, spec.kernel_size],
-      stride: spec.stride, padding: 0, dilation: 1,
+      stride: spec.stride, padding: spec.padding || 0, dilation: 1,
     });
   }
   return { conv, pool, spatial };
@@ -68,7 +70,9 @@ function computeScale(geo) {
   const box = $("input-box");
   const padded = displayPads(geo).map(([b, a], i) => geo.conv[i].n + b + a);
   const availW = Math.max(box.clientWidth - 26, 80);
-  const availH = Math.max(window.innerHeight * 0.56 - 40, 180);
+  // The stylesheet says how much of the window one picture may take (less when they stack).
+  const share = parseFloat(getComputedStyle($("views")).getPropertyValue("--view-h")) || 0.56;
+  const availH = Math.max(window.innerHeight * share - 40, 180);
   const s = Math.min(availW / padded[1], availH / padded[0]);
   // Whole pixels when enlarging a lot keep every input pixel the same size on screen.
   return s >= 4 ? Math.floor(s) : Math.floor(s * 100) / 100;
@@ -132,7 +136,10 @@ function showError(err, fallbackTitle) {
   box.hidden = false;
   box.querySelector("strong").textContent = fallbackTitle || t("pg.invalid");
   const geo = geometryOf(store.get());
-  $("error-why").textContent = explainError(err, geo);
+  const why = explainError(err, geo);
+  $("error-why").textContent = why;
+  // The server's (English) words are a detail under our explanation, unless they are all we have.
+  $("error-more").open = !why;
   $("error-message").textContent = err.status === 0 ? err.message : `${t("pg.server_says")} ${err.message}`;
   $("error-accepted").textContent = err.accepted ? `→ ${err.accepted}` : "";
   fix = suggestFix(err, store.get(), { geometryOf, lastChanged });
@@ -197,13 +204,14 @@ async function update() {
     live.out = { rows: bitmap.height, cols: bitmap.width, filters: shape.length > 2 ? shape[0] : 1 };
     sizeCanvas(canvas, $("output-overlay"), bitmap.width, bitmap.height, live.scale);
     paintBitmap(canvas, bitmap);
+    $("output-stack").hidden = false;
     bitmap.close?.();
     paintLegend(r.range, displaySpec(state).mode, r.dataRange);
     $("output-meta").textContent = shape.join(" × ");
     canvas.dataset.version = String((+canvas.dataset.version || 0) + 1);
     $("output-box").classList.remove("stale");
     $("output-empty").hidden = true;
-    live.drawn = true;
+    live.drawn = `${state.imageId}@${state.res}@${state.color}`;
     live.ok = true;
     clearError();
     setBusy(false);
@@ -215,7 +223,15 @@ async function update() {
     live.ok = false;
     // Never blank: the last good map stays, dimmed, under the explanation.
     $("output-box").classList.add("stale");
-    $("output-empty").hidden = Boolean(live.drawn);
+    // A dimmed map of another photo would mislead: keep only one of this photo.
+    const sameImage = live.drawn === `${state.imageId}@${state.res}@${state.color}`;
+    if (!sameImage) {
+      const canvas = $("feature-map");
+      canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+      $("output-stack").hidden = true;
+      $("output-meta").textContent = "";
+    }
+    $("output-empty").hidden = sameImage;
     drawOutputOverlay($("output-overlay"), live.scale, null);
     showError(err);
     return;
@@ -321,6 +337,21 @@ async function start() {
       scheduleUpdate();
     }
     if (keys.includes("selected")) cursor.schedule();
+  });
+  // Keyboard-only use at a projector: P switches the theme, M jumps to the map (arrows then move
+  // the window), as on the step page. Never while typing in a field.
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = e.target?.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.target?.isContentEditable) return;
+    if (e.code === "KeyP") { setProjector(!isProjector()); e.preventDefault(); }
+    else if (e.code === "KeyM") {
+      const canvas = $("feature-map");
+      canvas.focus({ preventScroll: true });
+      canvas.scrollIntoView({ block: "nearest" });
+      if (!store.get().selected) store.set({ selected: [0, 0] });
+      e.preventDefault();
+    }
   });
   document.addEventListener("langchange", () => {
     paintShape();

@@ -24,7 +24,7 @@ function grid(values, { digits = 2, style } = {}) {
   g.style.setProperty("--cols", String(values[0].length));
   values.forEach((row, r) => row.forEach((v, c) => {
     const s = style ? style(v, r, c) : {};
-    const cell = el("span", s.cls || "", fmt(v, digits));
+    const cell = el("span", s.cls || "", s.text ?? fmt(v, digits));
     if (s.bg) cell.style.background = s.bg;
     if (s.fg) cell.style.color = s.fg;
     if (s.title) cell.title = s.title;
@@ -117,7 +117,7 @@ export function paintMath(root, frames, ctx) {
 
   let shown = frames;
   if (ctx.pool) {
-    const { mode, cells, size } = ctx.pool;
+    const { mode, cells, size, origin } = ctx.pool;
     // One value per convolution position (filter 0, or the summed colours for depthwise).
     const byPos = new Map();
     for (const f of frames) {
@@ -131,21 +131,25 @@ export function paintMath(root, frames, ctx) {
       : 0;
     const rows = [];
     const [ph, pw] = size;
-    const r0 = Math.min(...cells.map((p) => p[0]));
-    const c0 = Math.min(...cells.map((p) => p[1]));
+    // The window may hang over the map's edge (pooling padding): those cells are drawn as padding.
+    const r0 = origin ? origin[0] : Math.min(...cells.map((p) => p[0]));
+    const c0 = origin ? origin[1] : Math.min(...cells.map((p) => p[1]));
     for (let r = 0; r < ph; r += 1) rows.push(Array(pw).fill(NaN));
     cells.forEach((p, i) => { rows[p[0] - r0][p[1] - c0] = values[i]; });
-    const poolBox = el("div", "math-row");
+    const poolBox = el("div", "math-row math-row-pool");
     const result = mode === "max"
       ? Math.max(...values)
       : values.reduce((a, b) => a + b, 0) / (ph * pw);
     poolBox.append(
       block(t("pg.math.pool", { mode: t(`pg.pool.${mode}`) }), grid(rows, {
         digits: 2,
-        style: (v, r, c) => (mode === "max" && r + r0 === cells[best][0] && c + c0 === cells[best][1] ? { cls: "win" } : {}),
+        style: (v, r, c) => {
+          if (Number.isNaN(v)) return { cls: "padded", title: t("pg.math.padded"), text: mode === "max" ? "−∞" : "0" };
+          return mode === "max" && r + r0 === cells[best][0] && c + c0 === cells[best][1] ? { cls: "win" } : {};
+        },
       })),
       el("span", "math-op", "→"),
-      el("span", "math-sum", `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: values.length })} = ${fmt(result, 3)}`),
+      el("span", "math-sum", `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: mode === "max" ? values.length : ph * pw })} = ${fmt(result, 3)}`),
     );
     root.append(poolBox);
     const pick = cells[best];

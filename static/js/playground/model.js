@@ -19,18 +19,23 @@ export const DEFAULTS = Object.freeze({
   stride: 1,
   dilation: 1,
   activation: "identity",
+  slope: 0.01,             // leaky ReLU: slope for negative inputs
   pool: "none",            // "none" | "max" | "avg"
   poolSize: 2,
   poolStride: 2,
+  poolPad: 0,              // implicit padding of the pooling window (at most half of it)
   display: "signed",
   selected: null,          // pinned output cell [row, col] of the displayed map
 });
 
-const NUMERIC = ["res", "bias", "padAmount", "stride", "dilation", "poolSize", "poolStride"];
+const NUMERIC = ["res", "bias", "slope", "poolSize", "poolStride", "poolPad"];
+// One number for both axes, or a (rows, cols) pair: "2" or "2,1".
+export const PER_AXIS = ["padAmount", "stride", "dilation"];
 const URL_KEYS = {
   sample: "sample", image: "img", res: "res", color: "c", kmode: "km", preset: "p", bias: "b",
   flip: "flip", padding: "pad", padAmount: "pn", paddingMode: "pm", stride: "s", dilation: "d",
-  activation: "act", pool: "pool", poolSize: "ps", poolStride: "pst", display: "disp",
+  activation: "act", slope: "ns", pool: "pool", poolSize: "ps", poolStride: "pst", poolPad: "pp",
+  display: "disp",
 };
 
 function encodeKernel(k) {
@@ -76,7 +81,10 @@ export function fromQuery(search) {
     if (!q.has(name)) continue;
     const raw = q.get(name);
     if (typeof DEFAULTS[key] === "boolean") patch[key] = raw === "1" || raw === "true";
-    else if (NUMERIC.includes(key)) {
+    else if (PER_AXIS.includes(key)) {
+      const v = parseAxes(raw);
+      if (v !== undefined) patch[key] = v;
+    } else if (NUMERIC.includes(key)) {
       const n = Number(raw);
       if (Number.isFinite(n)) patch[key] = n;
     } else patch[key] = raw === "" ? null : raw;
@@ -97,9 +105,38 @@ export function fromQuery(search) {
   return patch;
 }
 
-/** The padding value the API takes: a word, or an int for "number". */
+/**
+ * Text typed into a per-axis field -> a number (both axes) or [rows, cols]; undefined while
+ * half-typed ("2," or ""). "2, 1", "2 1", "2x1" and "2×1" all read as [2, 1]; "2, 2" as 2.
+ */
+export function parseAxes(text) {
+  if (typeof text === "number") return Number.isFinite(text) ? text : undefined;
+  if (Array.isArray(text)) return text.length === 2 ? parseAxes(text.join(",")) : undefined;
+  const parts = String(text).trim().split(/\s*[,;x×*\s]\s*/i);
+  if (!parts.length || parts.length > 2 || parts.some((p) => p === "")) return undefined;
+  const nums = parts.map(Number);
+  if (nums.some((n) => !Number.isFinite(n))) return undefined;
+  if (nums.length === 1 || nums[0] === nums[1]) return nums[0];
+  return nums;
+}
+
+/** A per-axis value as the API takes it: an int for both axes, or [rows, cols]. */
+export function axesValue(v) {
+  return Array.isArray(v) ? v.map(Number) : Number(v);
+}
+
+/** The padding value the API takes: a word, or an int (or one per axis) for "number". */
 export function paddingValue(state) {
-  return state.padding === "number" ? Number(state.padAmount) : state.padding;
+  return state.padding === "number" ? axesValue(state.padAmount) : state.padding;
+}
+
+/** The activation as the API takes it: a name, or {name, negative_slope} for leaky ReLU. */
+export function activationValue(state) {
+  if (state.activation === "leaky_relu") {
+    const slope = Number(state.slope);
+    return { name: "leaky_relu", negative_slope: Number.isFinite(slope) ? slope : 0.01 };
+  }
+  return state.activation;
 }
 
 /** The weight array (F, C/groups, kh, kw) and bias for the current channel mode. */
@@ -125,20 +162,22 @@ export function convBody(state) {
     ...imageRef(state),
     kernel: f.kernel,
     bias: f.bias,
-    stride: Number(state.stride),
+    stride: axesValue(state.stride),
     padding: paddingValue(state),
     padding_mode: state.paddingMode,
-    dilation: Number(state.dilation),
+    dilation: axesValue(state.dilation),
     groups: f.groups,
     flip: Boolean(state.flip),
   };
-  if (state.activation !== "identity") body.activation = state.activation;
+  if (state.activation !== "identity") body.activation = activationValue(state);
   return body;
 }
 
 export function poolSpec(state) {
   if (state.pool === "none") return null;
-  return { mode: state.pool, kernel_size: Number(state.poolSize), stride: Number(state.poolStride) };
+  const spec = { mode: state.pool, kernel_size: Number(state.poolSize), stride: Number(state.poolStride) };
+  if (Number(state.poolPad)) spec.padding = Number(state.poolPad);
+  return spec;
 }
 
 /** Layout and mode for /api/conv/render: depthwise results are drawn as one colour picture. */

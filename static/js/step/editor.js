@@ -30,6 +30,8 @@ function fillForm(form, scene) {
   form.activation.value = scene.activation || "";
   if (scene.pool) form.pool.value = scene.pool[0] === scene.pool[1] ? String(scene.pool[0]) : scene.pool.join(" ");
   form.ceil_mode.checked = scene.ceil_mode;
+  form.flip.checked = Boolean(scene.flip);
+  form.groups.value = String(scene.groups || 1);
   showFields(form, scene.op);
 }
 
@@ -54,6 +56,8 @@ function readForm(form, previous) {
     const text = form.kernel.value.trim();
     scene.kernel = text ? field("kernel", textToKernel, t("st.setup.kernel")) : fitKernel(DEFAULT_KERNEL, input.length);
     scene.bias = field("bias", textToBias, t("st.setup.bias"));
+    scene.flip = form.flip.checked;
+    scene.groups = field("groups", (v) => textToPair(v)[0], t("st.setup.groups"));
   } else if (op === "max" || op === "avg") {
     scene.pool = field("pool", textToPair, t("st.setup.pool"));
   }
@@ -65,6 +69,9 @@ function withInput(scene, input) {
   const next = { ...scene, input };
   if (next.op === "conv") next.kernel = fitKernel(next.kernel || DEFAULT_KERNEL, input.length);
   if (next.padding_mode !== "zeros") next.padding_mode = "zeros";
+  // Groups must divide the channels; a new input that breaks that starts from one group.
+  if (input.length % (next.groups || 1)) next.groups = 1;
+  if (next.op === "conv") next.kernel = fitKernel(next.kernel || DEFAULT_KERNEL, input.length / (next.groups || 1));
   return next;
 }
 

@@ -11,6 +11,7 @@ import { frameFormula, channelFormulas } from "./formula.js";
 import { PRESETS, normalize, presetScene, matchPreset, sceneFromQuery, sceneToQuery } from "./scenes.js";
 import { initEditor } from "./editor.js";
 import { initShare } from "./share.js";
+import { mountIdeas } from "./ideas.js";
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16];
 const ICON_PLAY = '<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true"><path d="M7 4.5v15L19.5 12z" fill="currentColor"/></svg>';
@@ -25,6 +26,7 @@ const store = createStore({
 });
 
 let model = null;
+let ideas = null; // "why convolution" and dropout, redrawn for every scene
 let stage = null;
 let loadSeq = 0;
 
@@ -167,6 +169,7 @@ async function load() {
     renderShape();
     render();
     fitCells();
+    ideas.update(model);
     byId("step-status").textContent = "";
   } catch (err) {
     if (seq !== loadSeq || api.isAbort(err)) return;
@@ -251,6 +254,10 @@ function onKey(e) {
   const tag = e.target && e.target.tagName;
   const typing = tag === "TEXTAREA" || tag === "SELECT" || (tag === "INPUT" && e.target.type !== "range" && e.target.type !== "checkbox");
   if (typing) return;
+  // Sliders and check boxes of their own (dropout's p, ceil mode) keep their keys.
+  const input = tag === "INPUT" ? e.target : null;
+  if (input && input.type === "range" && input.dataset.testid !== "scrubber") return;
+  if (input && input.type === "checkbox" && (e.key === " " || e.key === "Enter")) return;
   const shareOpen = byId("share-dialog").open;
   if (shareOpen && e.key !== "Escape") return;
   const key = e.key;
@@ -373,6 +380,7 @@ function init() {
       stage = buildStage(byId("stage"), model, gestures);
       renderShape();
       render();
+      ideas.relabel();
     }
   });
 
@@ -386,6 +394,7 @@ function init() {
 
   initEditor({ store, setScene, getModel: () => model, showError });
   initShare({ getUrl: shareUrl });
+  ideas = mountIdeas();
   load();
 }
 

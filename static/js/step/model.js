@@ -50,6 +50,8 @@ function convBody(scene) {
   };
   if (scene.bias) body.bias = scene.bias;
   if (scene.activation) body.activation = scene.activation;
+  if (scene.flip) body.flip = true;
+  if (scene.groups > 1) body.groups = scene.groups;
   return body;
 }
 
@@ -114,13 +116,20 @@ export async function buildModel(scene, { signal } = {}) {
     model.P = model.oh * model.ow;
     model.total = loaded.frames.length;
     model.padded = scene.input.map((ch) => padChannel(ch, serverPads, scene.padding_mode));
-    const groups = scene.op === "act" ? C : 1;
+    const groups = scene.op === "act" ? C : scene.groups || 1;
     const cg = C / groups;
     model.channelsOf = (f) => {
       const g = Math.floor(f / (maps / groups));
       return Array.from({ length: cg }, (_, i) => g * cg + i);
     };
-    model.kernelOf = (f) => (scene.op === "act" ? null : scene.kernel[f]);
+    // With flip the server multiplies by the kernel turned 180°: show the weights it really uses.
+    const turn = (m) => m.slice().reverse().map((row) => row.slice().reverse());
+    model.kernelOf = (f) => {
+      if (scene.op === "act") return null;
+      return scene.flip ? scene.kernel[f].map(turn) : scene.kernel[f];
+    };
+    model.flip = Boolean(scene.flip);
+    model.groups = groups;
     model.bias = scene.bias;
     model.activation = scene.activation;
     model.frames = loaded.frames.map((fr) => ({ ...fr, map: fr.filter }));

@@ -3,7 +3,8 @@
 //
 // A scene is {op, input (C,H,W), kernel (F,C,kh,kw) | null, bias [F] | null, stride [sy,sx],
 // padding (int | [rows, cols] | "same" | "valid" | "full"), padding_mode, dilation [dy,dx],
-// activation | null, pool [kh,kw] | null, ceil_mode}. op is "conv", "max", "avg" or "act".
+// activation | null, pool [kh,kw] | null, ceil_mode, flip, groups}. op is "conv", "max", "avg"
+// or "act". flip turns the kernel by 180° (true convolution); groups splits the channels.
 
 export const OPS = ["conv", "max", "avg", "act"];
 export const ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh"];
@@ -11,7 +12,7 @@ export const PADDING_MODES = ["zeros", "reflect", "replicate", "circular"];
 
 const BASE = {
   op: "conv", kernel: null, bias: null, stride: [1, 1], padding: 0, padding_mode: "zeros",
-  dilation: [1, 1], activation: null, pool: null, ceil_mode: false,
+  dilation: [1, 1], activation: null, pool: null, ceil_mode: false, flip: false, groups: 1,
 };
 
 const FIVE = [
@@ -98,11 +99,15 @@ export function normalize(scene) {
   } else {
     s.pool = null;
   }
+  const groups = Math.round(Number(s.groups));
+  s.groups = s.op === "conv" && Number.isFinite(groups) && groups >= 1 ? groups : 1;
+  s.flip = s.op === "conv" && Boolean(s.flip);
   if (s.bias !== null && !Array.isArray(s.bias)) s.bias = [Number(s.bias)];
   return {
     op: s.op, input: s.input, kernel: s.kernel, bias: s.bias, stride: s.stride,
     padding: s.padding, padding_mode: s.padding_mode, dilation: s.dilation,
-    activation: s.activation, pool: s.pool, ceil_mode: Boolean(s.ceil_mode),
+    activation: s.activation, pool: s.pool, ceil_mode: Boolean(s.ceil_mode), flip: s.flip,
+    groups: s.groups,
   };
 }
 

@@ -99,7 +99,8 @@ export function buildStage(root, model, on) {
         cell.addEventListener("mouseenter", () => on.hoverWeight({ c, i, j }));
         cell.addEventListener("mouseleave", () => on.hoverWeight(null));
       }));
-      row.append(figure(model.C > 1 ? t("st.kernel.slice", { c: channelLabel(model, c) }) : t("st.kernel"), kernel.box, "st-kernel-fig"));
+      const kcap = model.C > 1 ? t("st.kernel.slice", { c: channelLabel(model, c) }) : t("st.kernel");
+      row.append(figure(model.flip ? `${kcap} · ${t("st.kernel.flipped")}` : kcap, kernel.box, "st-kernel-fig"));
     } else {
       const label = pooling
         ? t("st.pool.window", { mode: model.op === "max" ? "max" : "avg", k: `${model.kh}×${model.kw}` })
