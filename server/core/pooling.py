@@ -73,6 +73,25 @@ class PoolGeometry:
         return np.asarray(total)
 
 
+def _checked_input(x: Any, mode: str) -> np.ndarray:
+    """The checks every pooling entry point starts with: a known mode and real numbers."""
+    if mode not in POOL_MODES:
+        raise ParameterError(
+            f'`mode` must be "max" or "avg", got {mode!r}',
+            param="mode",
+            accepted='"max" or "avg"',
+            suggestion={"mode": "max"},
+        )
+    xa = np.asarray(x)
+    if xa.dtype.kind not in "biuf":
+        raise ParameterError(
+            f"`input` must hold real numbers, got an array of dtype {xa.dtype}",
+            param="input",
+            accepted="a nested list or array of real numbers",
+        )
+    return xa
+
+
 def _kernel_ndim(x: np.ndarray, kernel_size: Any) -> int:
     if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
         return len(kernel_size)
@@ -91,20 +110,7 @@ def pool_geometry(
     count_include_pad: bool = True,
 ) -> PoolGeometry:
     """Validate the arguments of `pool` (every check before any work); see `pool`."""
-    if mode not in POOL_MODES:
-        raise ParameterError(
-            f'`mode` must be "max" or "avg", got {mode!r}',
-            param="mode",
-            accepted='"max" or "avg"',
-            suggestion={"mode": "max"},
-        )
-    xa = np.asarray(x)
-    if xa.dtype.kind not in "biuf":
-        raise ParameterError(
-            f"`input` must hold real numbers, got an array of dtype {xa.dtype}",
-            param="input",
-            accepted="a nested list or array of real numbers",
-        )
+    xa = _checked_input(x, mode)
     for name, flag in (("ceil_mode", ceil_mode), ("count_include_pad", count_include_pad)):
         if not isinstance(flag, bool | np.bool_):
             raise ParameterError(
@@ -316,20 +322,7 @@ def global_pool(x: Any, mode: str) -> np.ndarray:
     >>> global_pool(np.arange(8.0).reshape(2, 2, 2), "max")
     array([3., 7.])
     """
-    if mode not in POOL_MODES:
-        raise ParameterError(
-            f'`mode` must be "max" or "avg", got {mode!r}',
-            param="mode",
-            accepted='"max" or "avg"',
-            suggestion={"mode": "avg"},
-        )
-    xa = np.asarray(x)
-    if xa.dtype.kind not in "biuf":
-        raise ParameterError(
-            f"`input` must hold real numbers, got an array of dtype {xa.dtype}",
-            param="input",
-            accepted="a nested list or array of real numbers",
-        )
+    xa = _checked_input(x, mode)
     if not 2 <= xa.ndim <= 4 or xa.size == 0:
         raise ShapeError(
             f"global pooling needs a non-empty input (C, *S) with 1 to 3 spatial axes, got "
