@@ -132,6 +132,12 @@ class Grid:
     def header(self) -> str:
         return f"{self.count},{self.rows},{self.columns},{self.height},{self.width},{self.gap}"
 
+    @property
+    def canvas(self) -> tuple[int, int]:
+        """``(height, width)`` of the whole picture, gaps included."""
+        return (self.rows * self.height + (self.rows - 1) * self.gap,
+                self.columns * self.width + (self.columns - 1) * self.gap)
+
 
 def grid_geometry(count: int, height: int, width: int, *, gap: int = GAP,
                   columns: int | None = None) -> Grid:
@@ -148,8 +154,7 @@ def tile(maps: np.ndarray, *, gap: int = GAP,
     """Place uint8 maps ``(N, H, W)`` or ``(N, H, W, 3)`` in a grid separated by white gaps."""
     count, height, width = maps.shape[:3]
     grid = grid_geometry(count, height, width, gap=gap, columns=columns)
-    shape = (grid.rows * height + (grid.rows - 1) * gap,
-             grid.columns * width + (grid.columns - 1) * gap, *maps.shape[3:])
+    shape = (*grid.canvas, *maps.shape[3:])
     canvas = np.full(shape, _BACKGROUND, dtype=np.uint8)
     for i in range(count):  # a loop over maps (few), not over pixels
         r, c = divmod(i, grid.columns)

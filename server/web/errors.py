@@ -46,6 +46,8 @@ ACCEPTED: dict[str, str] = {
     "limit": "an int >= 1",
     "positions": "a list of output coordinates, one int per spatial axis each",
     "filters": "a list of filter indices",
+    "pool": '{"mode": "max"|"avg", "kernel_size": int or one per axis, "stride", "padding", '
+    '"dilation", "ceil_mode", "count_include_pad"}',
     "display": '{"mode": "clip"|"stretch"|"abs"|"signed", "layout": "grid"|"single"|"rgb", '
     '"filter": int, "per_channel": bool}',
     "p": "a number in [0, 1)",
@@ -59,6 +61,8 @@ ACCEPTED: dict[str, str] = {
     "file": "a PNG, JPEG, WebP, GIF, BMP or TIFF image in a multipart field named `file`",
     "body": "a JSON object with finite numbers (NaN and Infinity are not JSON)",
 }
+
+MAX_MESSAGE = 2000
 
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                  413: "too_large", 415: "unsupported_media", 422: "validation"}
@@ -94,7 +98,14 @@ def limit_error(field: str, message: str, *, accepted: str,
 def envelope(status: int, code: str, field: str | None, message: str, *,
              accepted: str | None = None, suggestion: dict[str, Any] | None = None,
              **extra: Any) -> dict[str, Any]:
-    """The error body; ``extra`` adds fields such as ``errors``, ``axis`` or ``formula``."""
+    """The error body; ``extra`` adds fields such as ``errors``, ``axis`` or ``formula``.
+
+    A message that quotes a huge value (a million `positions`) keeps its start and end: the
+    sentence and what is accepted stay readable and the answer stays small.
+    """
+    if len(message) > MAX_MESSAGE:
+        half = MAX_MESSAGE // 2
+        message = f"{message[:half]} ... {message[-half:]}"
     body = {"status": status, "code": code, "field": field, "message": message,
             "accepted": accepted, "suggestion": suggestion}
     body.update(extra)
@@ -145,8 +156,8 @@ async def handle_image_error(request: Request, error: ImageError) -> JSONRespons
 
 async def handle_not_found(request: Request, error: ImageNotFoundError) -> JSONResponse:
     """An unknown image id: 404."""
-    message = (f"no image with `image_id` {error.image_id!r}: it was never uploaded here or "
-               "was evicted from the store; upload it again")
+    message = (f"no image with `image_id` {_clip(error.image_id)!r}: it was never uploaded "
+               "here or was evicted from the store; upload it again")
     return _respond(404, envelope(404, "not_found", "image_id", message,
                                   accepted=ACCEPTED["image_id"]))
 
@@ -167,6 +178,11 @@ async def handle_http_exception(request: Request, error: HTTPException) -> JSONR
     body = envelope(status, _STATUS_CODES.get(status, "http_error"), field, str(error.detail),
                     accepted=accepted)
     return JSONResponse(body, status_code=status, headers=getattr(error, "headers", None))
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """Quote at most ``limit`` characters of a client's text: errors must not echo megabytes."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _field_from_loc(loc: tuple[Any, ...]) -> str:
@@ -208,7 +224,7 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
     items = []
     for item in error.errors():
         loc = tuple(item.get("loc", ()))
-        field = _field_from_loc(loc)
+        field = _clip(_field_from_loc(loc))  # an unknown key may be any length
         if item.get("type") == "json_invalid":
             field = "body"
             detail = (item.get("ctx") or {}).get("error", "")
@@ -219,8 +235,10 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
                        f"got {kind}")
         else:
             message = f"`{field}`: {item.get('msg', 'invalid value')}{_received(item)}"
-        top = field.split(".")[0]
-        accepted = ACCEPTED.get(field) or ACCEPTED.get(top)
+        top, last = field.split(".")[0], field.split(".")[-1]
+        # `pool.*` fields mean what the pool endpoint's fields of the same name mean
+        accepted = (ACCEPTED.get(field) or (top == "pool" and ACCEPTED.get(last))
+                    or ACCEPTED.get(top))
         if item.get("type") == "extra_forbidden":
             accepted = "only the fields this endpoint documents in /docs (check the spelling)"
         items.append(envelope(422, "validation", field, message, accepted=accepted))

@@ -246,7 +246,21 @@ def _pool(y: np.ndarray, spec: PoolSpec) -> tuple[np.ndarray, Pads, list[str]]:
     except CoreError as error:
         error.param = f"pool.{error.param}"  # the request nests these under `pool`
         raise
+    check_windows_see_input(out, spec.mode, pads, spec.dilation, field="pool.padding")
     return out, pads, explain
+
+
+def check_windows_see_input(out: np.ndarray, mode: str, pads: Any, dilation: Any, *,
+                            field: str = "padding") -> None:
+    """A dilated max-pooling window can land only on padding: its maximum is -infinity (as in
+    PyTorch), which JSON cannot carry, so say which settings did it instead of sending null."""
+    if mode == "max" and np.isneginf(out).any():
+        raise ApiError(422, "padding", field, f"a max-pooling window covers only padding "
+                       f"(`{field.split('.')[-1]}` {[list(p) for p in pads]}, `dilation` "
+                       f"{dilation}): its maximum is -infinity, which JSON cannot carry",
+                       accepted="padding and dilation such that every window has a tap inside "
+                       "the input: less padding or a smaller dilation",
+                       suggestion={"dilation": 1})  # padding <= kernel/2 then always works
 
 
 def channel_partials(job: ConvJob, filter_index: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..imaging.encode import encode_png
-from ..imaging.render import Grid, display, finite_range, png_filter, tile
+from ..imaging.render import Grid, display, finite_range, grid_geometry, png_filter, tile
 from .errors import ApiError
 from .schemas.common import DisplaySpec
 
@@ -23,9 +23,26 @@ def _as_maps(values: np.ndarray) -> np.ndarray:
                    accepted="a 1D or 2D result; for 3D use `?format=npy` on /api/conv")
 
 
+def _check_grid(shape: tuple[int, ...], max_pixels: int) -> None:
+    grid = grid_geometry(*shape[:3])
+    height, width = grid.canvas
+    if height * width > max_pixels:
+        raise ApiError(422, "limit", "display.layout", f'`display.layout` "grid" of {grid.count} '
+                       f"maps of {grid.height}x{grid.width} would be a {height}x{width} picture "
+                       f"({height * width} pixels with the gaps), more than the limit of "
+                       f"{max_pixels}", accepted='"single" (one map, chosen by `filter`), or '
+                       "fewer or smaller maps; `?format=npy` on /api/conv for all the values",
+                       suggestion={"layout": "single"})
+
+
 def render_maps(values: np.ndarray, spec: DisplaySpec, *, compress_level: int,
-                labels: list[str] | None = None) -> tuple[bytes, dict[str, str]]:
-    """Draw ``values`` ``(N, *O)`` as ``spec`` asks; return the PNG and ``X-Svertka-*`` extras."""
+                labels: list[str] | None = None,
+                max_pixels: int | None = None) -> tuple[bytes, dict[str, str]]:
+    """Draw ``values`` ``(N, *O)`` as ``spec`` asks; return the PNG and ``X-Svertka-*`` extras.
+
+    ``max_pixels`` bounds a grid picture, whose gaps can make it several times larger than the
+    values (thousands of one-row maps): checked before anything is drawn.
+    """
     maps = _as_maps(values)
     count = maps.shape[0]
     layout = spec.layout
@@ -54,6 +71,8 @@ def render_maps(values: np.ndarray, spec: DisplaySpec, *, compress_level: int,
         channels, used = display(maps, spec.mode, data_range=data_range)
         pixels = np.ascontiguousarray(channels.transpose(1, 2, 0))
     else:
+        if max_pixels is not None:
+            _check_grid(maps.shape, max_pixels)
         shown = maps
         data_range = finite_range(shown)
         scaled, used = display(maps, spec.mode, data_range=data_range)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 
 import numpy as np
@@ -100,6 +101,22 @@ def test_decode_rejects_bomb_when_pillow_guard_trips(make_image: Callable[..., b
     for size in ((10, 10), (20, 20)):  # warning range, then error range
         with pytest.raises(ImageTooLargeError):
             decode_image(make_image("PNG", size))
+
+
+def test_decode_names_our_limit_when_pillow_guard_trips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    bmp = (b"BM" + struct.pack("<IHHI", 0, 0, 0, 54)  # a header declaring 30000 x 30000
+           + struct.pack("<IiiHHIIiiII", 40, 30_000, 30_000, 1, 24, 0, 0, 0, 0, 0, 0))
+    with pytest.raises(ImageTooLargeError) as caught:
+        decode_image(bmp, max_pixels=1000)
+    assert "900000000 pixels" in caught.value.message
+    assert "limit of 1000 " in caught.value.message and "2000" not in caught.value.message
+
+
+def test_decode_message_is_plain_when_unidentified() -> None:
+    with pytest.raises(UnsupportedImageError) as caught:
+        decode_image(b"\x89PNG\r\n\x1a\n" + b"\xff" * 40)
+    assert "BytesIO" not in caught.value.message and "PNG" in caught.value.message
 
 
 def test_to_array_gives_channels_first_when_rgb(make_image: Callable[..., bytes]) -> None:

@@ -108,7 +108,8 @@ async def render_conv(body: ConvRenderRequest, settings: SettingsDep, store: Sto
             check_finite(result.output)
             out = result.output
             shape = list(out.shape[1:] if job.squeeze else out.shape)
-            png, extra = render_maps(out, spec, compress_level=settings.png_compress_level)
+            png, extra = render_maps(out, spec, compress_level=settings.png_compress_level,
+                                     max_pixels=settings.max_output_elements)
         total_ms = (time.perf_counter() - start) * 1000.0
         headers = svertka_headers(shape, job.pads, method=result.method,
                                   elapsed_ms=f"{result.elapsed_ms:.3f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from fastapi import APIRouter
@@ -9,6 +10,7 @@ from starlette.responses import Response
 
 from ...core import frames
 from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
+from ..errors import limit_error
 from ..pipeline import plan_conv
 from ..responses import json_response, records
 from ..schemas.conv import FramesRequest, FramesResponse
@@ -24,6 +26,21 @@ router = APIRouter(prefix="/api", tags=["convolution"], route_class=StrictJSONRo
                    responses=ERROR_RESPONSES)
 
 
+MAX_FRAMES = 2**53 - 1
+"""Frame indices must survive JSON clients: JavaScript numbers are exact up to 2**53 - 1."""
+
+
+def check_frame_count(total: int, body: FramesRequest) -> None:
+    """Refuse a convolution with more frames than a client can index (422 ``limit``)."""
+    if total > MAX_FRAMES:
+        field = "padding" if body.padding not in (0, "valid") else "input"
+        raise limit_error(field, f"this `{field}` gives {total} frames, more than "
+                          f"{MAX_FRAMES} (2**53 - 1), the largest index a JSON client such as "
+                          "a browser can represent exactly",
+                          accepted=f"at most {MAX_FRAMES} frames: less padding or a smaller "
+                          "input", suggestion={"padding": "same"} if field == "padding" else None)
+
+
 @router.post("/frames", response_model=FramesResponse)
 async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDep,
                       limiter: LimiterDep) -> Response:
@@ -33,6 +50,7 @@ async def list_frames(body: FramesRequest, settings: SettingsDep, store: StoreDe
         # a page costs frames x taps whatever the output size: no work limit on the whole conv
         start = time.perf_counter()
         job = plan_conv(body, store, settings, check_work=False)
+        check_frame_count(job.filters * math.prod(job.out_spatial), body)
         per_frame = 2 * job.taps + job.w.shape[1] + 16
         limit = max(1, min(body.limit, settings.max_frames_per_page,
                            settings.max_json_elements // per_frame))

@@ -31,7 +31,8 @@ def image_response(record: StoredImage) -> ImageResponse:
 
 
 @router.post("/images", status_code=201, response_model=ImageResponse,
-             responses={415: {"description": "Not an accepted image format."}})
+             responses={415: {"description": "Not an accepted image format, or a body that "
+                                        "is not multipart/form-data."}})
 async def upload_image(
     file: Annotated[UploadFile, File(description="PNG, JPEG (EXIF orientation applied), WebP, "
                                      "GIF (first frame), BMP or TIFF.")],

@@ -15,7 +15,7 @@ from ...core.pooling import pool_geometry
 from ..arrays import load_input
 from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
 from ..errors import ApiError
-from ..pipeline import check_size
+from ..pipeline import check_size, check_windows_see_input
 from ..rendering import render_maps
 from ..responses import json_response, png_response, svertka_headers
 from ..schemas.errors import ERROR_RESPONSES
@@ -65,6 +65,8 @@ def _pool(body: PoolRequest, store: Any, settings: Any) -> dict[str, Any]:
         explain = explain_output_shape(g.spatial_shape, g.kernel, stride=g.stride,
                                        padding=g.pads, dilation=g.dilation,
                                        ceil_mode=g.ceil_mode)
+    if not body.global_pool:
+        check_windows_see_input(full, body.mode, pads, body.dilation)
     check_finite(full, "`input` values are")  # an average of huge values can overflow
     elapsed = (time.perf_counter() - start) * 1000.0
     return {"full": full, "squeeze": squeeze, "padding": pads, "explain": explain,
@@ -97,11 +99,18 @@ async def render_pool(body: PoolRenderRequest, settings: SettingsDep, store: Sto
     """Pool like /api/pool and draw the result as PNG (range and geometry in headers)."""
 
     def work() -> Response:
+        if body.display.per_channel:
+            raise ApiError(422, "parameter", "display.per_channel", "`per_channel` draws a "
+                           "convolution's contribution from each input channel; pooling keeps "
+                           "channels apart, so there is nothing to split",
+                           accepted="`per_channel: false` here (every channel is already its "
+                           'own map with `layout: "grid"`)', suggestion={"per_channel": False})
         r = _pool(body, store, settings)
         maps = r["full"]
         shape = list(maps.shape[1:] if r["squeeze"] else maps.shape)
         start = time.perf_counter()
-        png, extra = render_maps(maps, body.display, compress_level=settings.png_compress_level)
+        png, extra = render_maps(maps, body.display, compress_level=settings.png_compress_level,
+                                 max_pixels=settings.max_output_elements)
         headers = svertka_headers(shape, r["padding"],
                                   elapsed_ms=f"{r['elapsed_ms']:.3f}")
         timing = timing_header(pool=r["elapsed_ms"],

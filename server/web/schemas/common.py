@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 NestedNumbers = list[Any]
 IntOrPerAxis = int | list[int]
-Padding = int | str | list[int | list[int]]
+# a padding word is short; a bound keeps a megabyte of text out of the error message
+Padding = int | Annotated[str, Field(max_length=16)] | list[int | list[int]]
 
 PADDING_DESCRIPTION = (
     'An int >= 0 (every side), one int per spatial axis, one `[before, after]` pair per axis, '
@@ -44,7 +45,7 @@ class InputSource(StrictModel):
         examples=[[[1, 2, 0], [0, 1, 3], [2, 2, 1]]],
     )
     image_id: str | None = Field(
-        default=None,
+        default=None, max_length=64,
         description="Id of an uploaded image (`POST /api/images`) or of a sample "
         "(`GET /api/samples`). Pixel values 0..255 become the input: `(3, H, W)` for "
         '`color: "rgb"`, `(H, W)` for `"gray"`.',

@@ -40,7 +40,8 @@ class ConvParams(StrictModel):
         examples=[[[0, -1, 0], [-1, 5, -1], [0, -1, 0]]],
     )
     preset: str | None = Field(
-        default=None, description="A 2D kernel by name (`GET /api/kernels`), e.g. `sobel_x`.",
+        default=None, max_length=64,
+        description="A 2D kernel by name (`GET /api/kernels`), e.g. `sobel_x`.",
         examples=["sobel_x"],
     )
     kernel_mode: Literal["per_channel_same", "depthwise"] | None = Field(

@@ -28,8 +28,11 @@ class ErrorResponse(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in (
+        (400, "A body the server cannot parse at all (e.g. multipart without a boundary)."),
         (404, "Unknown image id."),
         (413, "Body, upload or image too large."),
+        (415, "Wrong `content-type`: JSON endpoints read application/json, uploads "
+              "multipart/form-data; or an upload that is not an accepted image."),
         (422, "Invalid request: the envelope names the field and what is accepted."),
     )
 }
