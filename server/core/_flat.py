@@ -24,7 +24,8 @@ from ._scratch import scratch
 class FlatLayout:
     """Geometry shared by every tile of one convolution."""
 
-    phases: tuple[tuple[int, ...], ...]  # phase index -> per-axis phase
+    unit_stride: bool  # one phase, the padded input itself
+    phases: tuple[tuple[int, ...], ...]  # phase index -> per-axis phase (only those taps read)
     tap_phase: np.ndarray  # (T,) phase index of every tap (kernel taps in C order)
     tap_offset: np.ndarray  # (T,) flat offset of every tap inside its phase plane
     rest: tuple[int, ...]  # phase-plane widths of the axes after the first
@@ -41,14 +42,19 @@ def layout(plan: ConvPlan) -> FlatLayout:
     padded = plan.padded_shape
     rest = tuple(-(-n // si) for n, si in zip(padded[1:], s[1:], strict=True))
     strides = [int(np.prod(rest[i:], dtype=np.int64)) for i in range(len(rest) + 1)]
-    phases = tuple(product(*(range(si) for si in s)))
+    shifts = [
+        [t * di for t, di in zip(tap, d, strict=True)] for tap in product(*(range(ki) for ki in k))
+    ]
+    # only the phases some tap reads: at most one per tap, however large the stride
+    tap_phases = [tuple(v % si for v, si in zip(sh, s, strict=True)) for sh in shifts]
+    phases = tuple(sorted(set(tap_phases)))
     index = {p: i for i, p in enumerate(phases)}
-    tap_phase, tap_offset = [], []
-    for tap in product(*(range(ki) for ki in k)):
-        shift = [t * di for t, di in zip(tap, d, strict=True)]
-        tap_phase.append(index[tuple(v % si for v, si in zip(shift, s, strict=True))])
-        tap_offset.append(sum((v // si) * st for v, si, st in zip(shift, s, strides, strict=True)))
+    tap_phase = [index[p] for p in tap_phases]
+    tap_offset = [
+        sum((v // si) * st for v, si, st in zip(sh, s, strides, strict=True)) for sh in shifts
+    ]
     return FlatLayout(
+        unit_stride=all(si == 1 for si in s),
         phases=phases,
         tap_phase=np.array(tap_phase, dtype=np.intp),
         tap_offset=np.array(tap_offset, dtype=np.intp),
@@ -68,12 +74,11 @@ class FlatTiles:
         self.flat = scratch("flat", int(np.prod(shape)), plan.dtype).reshape(shape)
         # cells past the data feed only cropped outputs, but must hold finite values: zero them
         # once (the tiles below rewrite the same data cells every time)
-        if len(lay.phases) == 1:
+        if lay.unit_stride:
             self.flat[:, :, (rows + lay.q0) * lay.row :] = 0
         else:
             self.flat[...] = 0
         self._stage: np.ndarray | None = None
-        self.used = set(lay.tap_phase.tolist())
 
     def fill(self, r0: int, r1: int) -> np.ndarray:
         """Phase planes for output rows ``r0 <= r < r1``: array (C, phases, flat length)."""
@@ -81,7 +86,7 @@ class FlatTiles:
         a, b = plan.rows_needed(r0, r1)
         channels = plan.x.shape[0]
         m0 = r1 - r0 + lay.q0
-        if len(lay.phases) == 1:
+        if lay.unit_stride:
             view = self.flat[:, 0, : (b - a) * lay.row].reshape(channels, b - a, *lay.rest)
             padded_rows(plan, a, b, out=view)
             return self.flat
@@ -95,8 +100,6 @@ class FlatTiles:
             )
         tile = padded_rows(plan, a, b, out=self._stage[: int(np.prod(shape))].reshape(shape))
         for i, ph in enumerate(lay.phases):
-            if i not in self.used:  # stride larger than the dilated kernel: never read
-                continue
             src = tile[
                 (slice(None),)
                 + tuple(slice(p, None, si) for p, si in zip(ph, plan.stride, strict=True))

@@ -134,7 +134,9 @@ def make_plan(
         x=ops.x,
         w=np.ascontiguousarray(wk),
         bias=None if ba is None else ba.astype(dtype),
-        stride=strides,
+        # along an axis with one output the stride is never applied: 1 there keeps index
+        # arithmetic in int64 for any stride a caller sends (origin = position * stride = 0)
+        stride=tuple(1 if o == 1 else s for o, s in zip(out, strides, strict=True)),
         dilation=dilations,
         pads=pads,
         padding_mode=mode,

@@ -119,9 +119,8 @@ def plan_conv(req: ConvRequest | FramesRequest, store: ImageStore, settings: Set
         except CoreError as error:
             error.param = "activation"
             raise
-    stride = effective_stride(spatial, kernel, pads, req.stride, req.dilation)
     job = ConvJob(
-        x=xs, w=ws, bias=bias, groups=groups, squeeze=operands.squeeze, stride=stride,
+        x=xs, w=ws, bias=bias, groups=groups, squeeze=operands.squeeze, stride=req.stride,
         dilation=req.dilation, pads=pads, padding_mode=req.padding_mode, flip=req.flip,
         out_spatial=out, input_shape=tuple(x.shape),
         explain=explain_output_shape(spatial, kernel, stride=req.stride, padding=pads,
@@ -131,30 +130,8 @@ def plan_conv(req: ConvRequest | FramesRequest, store: ImageStore, settings: Set
     if check_work:
         elements = job.filters * math.prod(out)
         check_padding_size(xs.shape, pads, settings)
-        check_size(elements, elements * job.taps + PHASE_WORK * math.prod(stride), req, x.shape,
-                   settings, stride=stride)
+        check_size(elements, elements * job.taps, req, x.shape, settings)
     return job
-
-
-PHASE_WORK = 2000
-"""Work charged per stride phase: the core lays the padded input out as one plane per phase
-(``prod(stride)`` of them, a Python object and a buffer each, about 1 microsecond and 150 bytes
-apiece measured), so a huge stride costs memory and time even for a tiny output."""
-
-
-def effective_stride(spatial: tuple[int, ...], kernel: tuple[int, ...], pads: Pads,
-                     stride: Any, dilation: Any) -> tuple[int, ...]:
-    """``stride`` per axis, capped where it leaves a single output position.
-
-    Along an axis whose window fits ``span = padded - dilation*(kernel-1)`` times, any stride
-    >= ``span`` gives exactly one output at position 0, so capping it there changes no value
-    (``origin = position * stride`` stays 0) while sparing the core a stride of 10**9.
-    """
-    nd = len(spatial)
-    s, d = as_tuple(stride, nd, "stride"), as_tuple(dilation, nd, "dilation")
-    spans = (n + b + a - di * (k - 1)
-             for n, (b, a), di, k in zip(spatial, pads, d, kernel, strict=True))
-    return tuple(min(si, max(1, span)) for si, span in zip(s, spans, strict=True))
 
 
 def check_padding_size(shape: tuple[int, ...], pads: Pads, settings: Settings) -> None:
@@ -173,8 +150,7 @@ def check_padding_size(shape: tuple[int, ...], pads: Pads, settings: Settings) -
 
 
 def check_size(elements: int, work: int, req: Any, input_shape: tuple[int, ...],
-               settings: Settings, *, work_field: str = "kernel",
-               stride: tuple[int, ...] | None = None) -> None:
+               settings: Settings, *, work_field: str = "kernel") -> None:
     """Refuse results beyond `max_output_elements` or work beyond `max_work` (422 ``limit``)."""
     if elements > settings.max_output_elements:
         raise limit_error(
@@ -183,15 +159,6 @@ def check_size(elements: int, work: int, req: Any, input_shape: tuple[int, ...],
             accepted=f"results of at most {settings.max_output_elements} elements: a larger "
             "stride, fewer filters or a smaller `max_side`",
             suggestion=shrink_hint(req, input_shape, settings.max_output_elements / elements),
-        )
-    if stride is not None and PHASE_WORK * math.prod(stride) > settings.max_work:
-        phases = math.prod(stride)
-        raise limit_error(
-            "stride", f"`stride` {list(stride)} splits the input into {phases} stride phases, "
-            f"each prepared separately: more work than the limit of {settings.max_work}",
-            accepted=f"strides whose product is at most {settings.max_work // PHASE_WORK}",
-            suggestion={"stride": max(1, math.floor((settings.max_work // PHASE_WORK)
-                                                    ** (1 / len(stride))))},
         )
     if work > settings.max_work:
         raise limit_error(

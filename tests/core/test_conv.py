@@ -309,3 +309,11 @@ def test_conv_result_is_contiguous_and_independent_of_later_calls(method: str, n
     kept = first.copy()
     conv(x * 2, w, padding=1, stride=2, method=method)
     np.testing.assert_array_equal(first, kept)
+
+
+@pytest.mark.parametrize("method", ["direct", "im2col"])
+def test_conv_huge_stride_reads_only_the_phases_its_taps_use(method: str) -> None:
+    # a stride far beyond the input gives one output and must not build one plane per phase
+    x = np.arange(9.0).reshape(3, 3)
+    out = conv(x, np.ones((2, 2)), stride=[10**9, 2**62], method=method)
+    np.testing.assert_array_equal(out, [[8.0]])
