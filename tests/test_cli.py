@@ -55,7 +55,9 @@ def test_apply_writes_the_convolved_photo(tmp_path: Path) -> None:
     np.testing.assert_allclose(written, np.clip(np.round(expected), 0, 255), atol=1)
 
 
-def test_apply_rejects_an_unknown_kernel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_apply_rejects_an_unknown_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "in.png"
     Image.new("RGB", (4, 4)).save(source)
     assert main(["apply", str(source), "--kernel", "nope", "-o", str(tmp_path / "o.png")]) == 2
