@@ -1,37 +1,43 @@
 """The application factory: settings, store, routers, error handlers, static files.
 
 ``create_app(settings)`` builds an independent app (its own data directory, store and CPU
-limiter on ``app.state``), which is what tests and ``svertka serve`` both use. Routers written by
-other parts (pages, exports) are included when their modules import, so the API works alone.
+limiter on ``app.state``), which is what tests and ``svertka serve`` both use.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
 from ..store import ImageStore
+from . import pages
 from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
-from .routes import conv, conv_transpose, dropout, frames, health, images, kernels, pool, samples
+from .routes import (
+    conv,
+    conv_transpose,
+    dropout,
+    exports,
+    frames,
+    health,
+    images,
+    kernels,
+    pool,
+    samples,
+)
 from .timing import ServerTiming
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
-OPTIONAL_ROUTERS = ("server.web.pages", "server.web.routes.exports")
 MULTIPART_OVERHEAD = 64 * 1024
 
 DESCRIPTION = """\
@@ -95,26 +101,6 @@ class BodySizeLimit:
         await self.app(scope, counted_receive, send)
 
 
-def _include_optional(app: FastAPI) -> None:
-    """Include routers of other parts if their modules exist and import cleanly."""
-    static_mounted = False
-    for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as error:
-            log.info("optional router %s not available: %s", name, error)
-            continue
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router)
-        mount = getattr(module, "mount_static", None)
-        if mount is not None:
-            mount(app)
-            static_mounted = True
-    if not static_mounted and STATIC_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-
-
 _frozen = False
 
 
@@ -156,9 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = anyio.CapacityLimiter(settings.max_concurrency)
     app.state.samples = []
     install_error_handlers(app)
-    for module in (health, images, samples, kernels, conv, pool, frames, conv_transpose, dropout):
+    api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout)
+    for module in (*api, pages):
         app.include_router(module.router)
-    _include_optional(app)
+    pages.mount_static(app)
     app.add_middleware(BodySizeLimit, max_bytes=body_limit)
     app.add_middleware(ServerTiming)  # outermost: its `total` includes every other layer
     return app
