@@ -15,6 +15,9 @@ const EN = {
   "nav.skip": "Skip to content",
   "nav.playground": "Playground",
   "nav.step": "Step-through",
+  "nav.pages": "Pages",
+  "pg.settings": "Settings",
+  "pg.more_ideas": "Why a convolution needs so few weights, and how dropout switches links off: on the step-through page",
   "theme.projector": "Projector",
   "theme.projector_hint": "Large type and high contrast for a classroom projector",
   "footer.text": "Every number is computed on the server with NumPy; the API is documented at",
@@ -185,6 +188,9 @@ const RU = {
   "nav.skip": "К содержимому",
   "nav.playground": "Песочница",
   "nav.step": "По шагам",
+  "nav.pages": "Разделы",
+  "pg.settings": "Настройки",
+  "pg.more_ideas": "Почему свёртке хватает так мало весов и как dropout обрывает связи — на странице «По шагам»",
   "theme.projector": "Проектор",
   "theme.projector_hint": "Крупный шрифт и высокий контраст для проектора в аудитории",
   "footer.text": "Все числа считает сервер на NumPy; описание API —",
@@ -354,6 +360,13 @@ const DICT = { en: EN, ru: RU };
 /** Add strings (e.g. a page's own section) without editing this file. */
 export function extend(strings) {
   for (const lang of LANGS) Object.assign(DICT[lang], strings[lang] || {});
+}
+
+/** Keys one language has and the other lacks (a test keeps both lists empty). */
+export function missingKeys() {
+  const keys = (lang) => new Set(Object.keys(DICT[lang]));
+  const [en, ru] = [keys("en"), keys("ru")];
+  return { en: [...ru].filter((k) => !en.has(k)), ru: [...en].filter((k) => !ru.has(k)) };
 }
 
 function readStored() {

@@ -139,7 +139,7 @@ def watched(context: object, live_server: str) -> Iterator[Any]:
     pages: list[Any] = []
 
     def make(ctx: Any = None) -> Any:
-        pg = (ctx or context).new_page()  # type: ignore[attr-defined]
+        pg = (ctx or context).new_page()  # type: ignore[union-attr]
         watch_console(pg)
         pg.base_url = live_server
         pages.append(pg)

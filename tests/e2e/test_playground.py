@@ -363,7 +363,8 @@ def test_invalid_setting_explains_itself_and_offers_a_fix(page: Any) -> None:
     page.fill('[data-testid="dilation"]', "12")
     error = page.locator('[data-testid="error"]')
     error.wait_for()
-    message = page.locator('[data-testid="error-message"]').inner_text()
+    # the server's own words are folded under the explanation, but there
+    message = page.locator('[data-testid="error-message"]').text_content()
     assert "dilation" in message or "padding" in message
     # never blank: the last good map is still there
     assert page.evaluate(READ_MAP)["nonzero"] > 0
@@ -399,7 +400,11 @@ def test_invalid_number_is_explained_not_frozen(page: Any, padding: str) -> None
     _open(page, f"?pad={padding}")
     page.fill('[data-testid="stride"]', "0")
     page.locator('[data-testid="error"]').wait_for()
-    assert "stride" in page.locator('[data-testid="error-message"]').inner_text()
+    assert "stride" in page.locator('[data-testid="error-message"]').text_content()
+    # a stride of 0 would divide by zero: the shape says "?", never "Infinity"
+    shape = page.locator('[data-testid="shape-value"]').inner_text()
+    assert "Infinity" not in shape and "?" in shape
+    assert "Infinity" not in page.locator('[data-testid="formula"]').inner_text()
     before = page.evaluate(READ_MAP)["version"]
     page.fill('[data-testid="stride"]', "2")
     _wait_map(page, before)
@@ -494,3 +499,308 @@ def test_projector_toggle_switches_theme(page: Any) -> None:
     assert page.evaluate("document.documentElement.dataset.theme") == "projector"
     page.locator('[data-testid="projector-toggle"]').click()
     assert page.evaluate("document.documentElement.dataset.theme") is None
+
+
+# ---- found in the QA pass: layout, per-axis settings, leaky slope, pool padding, edge photos --
+
+def _bodies(page: Any, path: str) -> list[dict[str, Any]]:
+    """Collect the JSON bodies the page posts to `path` (appended as they go out)."""
+    seen: list[dict[str, Any]] = []
+    page.on("request", lambda r: seen.append(r.post_data_json)
+            if r.method == "POST" and urlparse(r.url).path == path else None)
+    return seen
+
+
+def _spatial(page: Any, testid: str = "output-shape") -> tuple[int, int]:
+    """(rows, cols) of a "C × H × W" shape label."""
+    parts = page.locator(f'[data-testid="{testid}"]').inner_text().split(" × ")
+    return int(parts[1]), int(parts[2].split(" ")[0])
+
+
+def _upload(page: Any, tmp_path: Path, name: str, img: Image.Image) -> dict[str, Any]:
+    before = page.evaluate(READ_MAP)["version"]
+    path = tmp_path / name
+    img.save(path)
+    page.set_input_files('[data-testid="image-input"]', str(path))
+    return _wait_map(page, before)
+
+
+def test_projector_wide_screen_shows_map_and_arithmetic_together(watched: Any,
+                                                                 browser: Any) -> None:
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+    try:
+        page = watched(ctx)
+        _open(page, "?theme=projector")
+        box = page.locator(MAP).bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.locator(MATH).locator('[data-testid="math-result"]').wait_for()
+        fmap = page.locator(MAP).bounding_box()
+        total = page.locator(MATH).locator('[data-testid="math-total"]').bounding_box()
+        # both on screen at once, without scrolling, the arithmetic beside the map
+        assert page.evaluate("window.scrollY") == 0
+        assert fmap["y"] + fmap["height"] <= 1080
+        assert total["y"] + total["height"] <= 1080
+        assert total["x"] > fmap["x"] + fmap["width"]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(("field", "value", "key"), [
+    ("stride", "2, 1", "s"), ("dilation", "1, 3", "d"), ("padding-amount", "0, 2", "pn"),
+])
+def test_per_axis_settings_change_one_side_and_round_trip(page: Any, watched: Any, field: str,
+                                                          value: str, key: str) -> None:
+    _open(page, "?c=gray&res=64&p=box_blur_3x3" + ("&pad=number" if key == "pn" else ""))
+    rows, cols = _spatial(page)
+    bodies = _bodies(page, "/api/conv/render")
+    _change_and_wait(page, lambda: page.fill(f'[data-testid="{field}"]', value))
+    a, b = (int(v) for v in value.split(", "))
+    api_key = {"s": "stride", "d": "dilation", "pn": "padding"}[key]
+    assert bodies[-1][api_key] == [a, b]
+    new_rows, new_cols = _spatial(page)
+    if key == "s":
+        assert (new_rows, new_cols) == ((rows - 1) // 2 + 1, cols)
+    elif key == "d":
+        assert (new_rows, new_cols) == (rows, cols - 4)
+    else:  # from 1 on every side to 0 above and below, 2 left and right
+        assert (new_rows, new_cols) == (rows - 2, cols + 2)
+    shape_text = page.locator('[data-testid="shape-value"]').inner_text()
+    assert shape_text.endswith(f"{new_rows} × {new_cols}")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('{key}') === '{a},{b}'")
+    other = watched()
+    other.goto(page.url)
+    _wait_map(other)
+    assert other.locator(f'[data-testid="{field}"]').input_value() == value
+    assert _spatial(other) == (new_rows, new_cols)
+
+
+def test_per_axis_field_keeps_arrow_keys(page: Any) -> None:
+    _open(page, "?c=gray&res=64")
+    page.fill('[data-testid="stride"]', "2, 1")
+    page.focus('[data-testid="stride"]')
+    page.keyboard.press("ArrowUp")
+    assert page.locator('[data-testid="stride"]').input_value() == "3, 2"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    # (1, 1) is the same as 1 for both axes, and never goes below 1
+    assert page.locator('[data-testid="stride"]').input_value() == "1"
+
+
+def test_leaky_relu_slope_is_editable_and_sent(page: Any) -> None:
+    _open(page, "?c=gray&res=64&p=sobel_x")
+    assert page.locator('[data-testid="slope"]').is_hidden()
+    bodies = _bodies(page, "/api/conv/render")
+    page.select_option('[data-testid="activation"]', "leaky_relu")
+    _change_and_wait(page, lambda: page.fill('[data-testid="slope"]', "0.25"))
+    assert bodies[-1]["activation"] == {"name": "leaky_relu", "negative_slope": 0.25}
+    page.wait_for_function("() => location.search.includes('ns=0.25')")
+    box = page.locator(MAP).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    expect_text(page.locator(MATH).locator('[data-testid="math-result"]'), "Leaky ReLU")
+
+
+def test_pool_padding_is_sent_and_drawn_in_the_window(page: Any) -> None:
+    _open(page, "?c=gray&res=64&p=sobel_x&pool=max")
+    rows = int(page.locator('[data-testid="output-shape"]').inner_text().split(" × ")[1])
+    bodies = _bodies(page, "/api/conv/render")
+    _change_and_wait(page, lambda: page.fill('[data-testid="pool-padding"]', "1"))
+    assert bodies[-1]["pool"]["padding"] == 1
+    new_rows = int(page.locator('[data-testid="output-shape"]').inner_text().split(" × ")[1])
+    assert new_rows == rows + 1  # 62 rows of conv output: (62 + 2 - 2) // 2 + 1 = 32, not 31
+    page.locator(MAP).focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")  # pinned at (0, 0): its pooling window hangs over the corner
+    math = page.locator(MATH)
+    expect_text(math, "−∞")
+    assert "Padding" in page.locator('label[for="pool-pad"]').inner_text()
+
+
+def test_photo_of_one_pixel_explains_itself_in_russian_and_hides_the_old_map(
+        page: Any, tmp_path: Path) -> None:
+    page.allow_console(r"status of 422")
+    _open(page, "?c=gray&res=64")
+    page.click('[data-testid="lang-ru"]')
+    path = tmp_path / "one.png"
+    Image.new("RGB", (1, 1), (200, 50, 50)).save(path)
+    page.set_input_files('[data-testid="image-input"]', str(path))
+    error = page.locator('[data-testid="error"]')
+    error.wait_for()
+    why = page.locator('[data-testid="error-why"]').inner_text()
+    assert "окно" in why and "1" in why
+    # the server's English sits folded under our explanation
+    assert page.locator("#error-more").get_attribute("open") is None
+    assert page.locator('[data-testid="error-message"]').is_hidden()
+    # the map of the previous photo is not left on screen beside a 1x1 input
+    assert page.locator("#output-stack").is_hidden()
+    assert page.locator("#output-empty").is_visible()
+    before = page.evaluate(READ_MAP)["version"]
+    page.click('[data-testid="error-fix"]')
+    _wait_map(page, before)
+    assert page.locator('[data-testid="output-shape"]').inner_text() == "1 × 1 × 1"
+    page.locator(MAP).focus()
+    page.keyboard.press("ArrowRight")
+    expect_text(page.locator(MATH), "95")  # grey of (200, 50, 50)
+    # a negative weight times a zero of the padding is 0, never "−0"
+    assert "−0 " not in page.locator(MATH).inner_text() + " "
+    assert "−0\n" not in page.locator(MATH).inner_text()
+
+
+@pytest.mark.parametrize(("size", "longest"), [((4000, 3000), 256), ((30, 900), 256)],
+                         ids=["big-photo", "tall-narrow"])
+def test_big_and_odd_photos_are_downscaled_and_drawn(page: Any, tmp_path: Path,
+                                                     size: tuple[int, int], longest: int) -> None:
+    _open(page, "?c=gray")
+    img = Image.new("RGB", size, (30, 60, 90))
+    img.paste((230, 200, 40), (size[0] // 3, size[1] // 3, 2 * size[0] // 3, 2 * size[1] // 3))
+    digest = _upload(page, tmp_path, "photo.jpg", img)
+    assert page.locator('[data-testid="image-size"]').inner_text().endswith(f"{size[0]}×{size[1]}")
+    assert digest["nonzero"] > 0
+    shape = _spatial(page, "input-shape")
+    assert max(shape) == longest
+    assert page.locator('[data-testid="error"]').is_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_slow_network_and_rapid_changes_end_on_the_last_setting(page: Any) -> None:
+    _open(page, "?c=gray&res=64")
+    import time as _time
+
+    delays = iter([1.2, 0.1, 0.9, 0.2, 0.6, 0.1, 0.5, 0.1] * 4)
+
+    def slow(route: Any) -> None:
+        _time.sleep(next(delays, 0.1))
+        route.continue_()
+
+    page.route("**/api/conv/render", slow)
+    for value in ["2", "3", "1, 2", "4", "2, 3"]:
+        page.fill('[data-testid="stride"]', value)
+        page.wait_for_timeout(40)
+    page.select_option('[data-testid="padding"]', "same")
+    # 43 x 64 photo, same padding, stride (2, 3): ceil(43/2) x ceil(64/3)
+    page.wait_for_function(
+        "() => document.querySelector('#output-meta').textContent === '1 × 22 × 22'"
+        " && !document.querySelector('#output-box').classList.contains('busy')", timeout=20_000)
+    assert page.evaluate(READ_MAP)["w"] == 22
+    assert page.locator('[data-testid="error"]').is_hidden()
+
+
+def test_keyboard_shortcuts_switch_projector_and_jump_to_the_map(page: Any) -> None:
+    _open(page, "?c=gray&res=64")
+    page.keyboard.press("p")
+    assert page.evaluate("document.documentElement.dataset.theme") == "projector"
+    page.keyboard.press("m")
+    assert page.evaluate("document.activeElement.dataset.testid") == "feature-map"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('sel') === '1,1'")
+    expect_text(page.locator(MATH), "row 1, column 1")
+    # typing in a field never triggers a shortcut
+    page.fill('[data-testid="bias"]', "")
+    page.focus('[data-testid="bias"]')
+    page.keyboard.press("p")
+    assert page.evaluate("document.documentElement.dataset.theme") == "projector"
+
+
+@pytest.mark.parametrize("path", ["/", "/step"])
+def test_keyboard_focus_is_always_visible_in_projector_mode(watched: Any, browser: Any,
+                                                            path: str) -> None:
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+    try:
+        page = watched(ctx)
+        page.goto(f"{page.base_url}{path}?theme=projector")
+        page.wait_for_load_state("networkidle")
+        probe = """() => { const e = document.activeElement;
+          if (!e || e === document.body) return null;
+          const cs = getComputedStyle(e);
+          return {what: e.dataset.testid || e.id || e.tagName,
+                  ring: (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2)
+                        || cs.boxShadow !== 'none'}; }"""
+        unseen = []
+        for _ in range(45):
+            page.keyboard.press("Tab")
+            info = page.evaluate(probe)
+            if info and not info["ring"]:
+                unseen.append(info["what"])
+        assert unseen == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("path", ["/?c=rgb&pool=max&act=leaky_relu&pad=number", "/step"])
+def test_every_string_exists_in_english_and_russian(page: Any, path: str) -> None:
+    """Every key the page's markup names, and every key either language defines, exists in both."""
+    page.goto(f"{page.base_url}{path}")
+    page.wait_for_load_state("networkidle")
+    result = page.evaluate("""async () => {
+      const { missingKeys, setLang, t } = await import('/static/js/i18n.js');
+      const used = new Set();
+      const attrs = ['i18n', 'i18nTitle', 'i18nAriaLabel', 'i18nHtml'];
+      const sel = '[data-i18n],[data-i18n-title],[data-i18n-aria-label],[data-i18n-html]';
+      for (const el of document.querySelectorAll(sel)) {
+        for (const a of attrs) if (el.dataset[a]) used.add(el.dataset[a]);
+      }
+      const unknown = [...used].filter((k) => t(k) === k);
+      setLang('ru');
+      const same = [...used].filter((k) => t(k) === undefined);
+      setLang('en');
+      return { missing: missingKeys(), unknown, same };
+    }""")
+    assert result == {"missing": {"en": [], "ru": []}, "unknown": [], "same": []}
+
+def test_pool_padding_over_half_the_window_is_fixed_in_one_click(page: Any) -> None:
+    page.allow_console(r"status of 422")
+    _open(page, "?res=32&c=gray&pool=max")
+    page.fill('[data-testid="pool-padding"]', "3")
+    page.locator('[data-testid="error"]').wait_for()
+    fix = page.locator('[data-testid="error-fix"]')
+    assert "Padding = 1" in fix.inner_text()
+    before = page.evaluate(READ_MAP)["version"]
+    fix.click()
+    _wait_map(page, before)
+    assert page.locator('[data-testid="pool-padding"]').input_value() == "1"
+    assert page.locator('[data-testid="error"]').is_hidden()
+
+
+def test_invalid_per_axis_value_is_mended_on_its_own_axis(page: Any) -> None:
+    page.allow_console(r"status of 422")
+    _open(page, "?c=gray&res=32")
+    page.fill('[data-testid="stride"]', "0, 2")
+    page.locator('[data-testid="error"]').wait_for()
+    assert "(1, 2)" in page.locator('[data-testid="error-fix"]').inner_text()
+    before = page.evaluate(READ_MAP)["version"]
+    page.click('[data-testid="error-fix"]')
+    _wait_map(page, before)
+    assert page.locator('[data-testid="stride"]').input_value() == "1, 2"
+
+
+def test_leaky_slope_and_pool_padding_round_trip_through_the_url(page: Any, watched: Any) -> None:
+    _open(page, "?c=gray&res=64&act=leaky_relu&ns=0.2&pool=avg&pp=1")
+    assert page.locator('[data-testid="slope"]').input_value() == "0.2"
+    assert page.locator('[data-testid="pool-padding"]').input_value() == "1"
+    other = watched()
+    other.goto(page.url)
+    again = _wait_map(other)
+    assert again["hash"] == page.evaluate(READ_MAP)["hash"]
+    assert other.locator('[data-testid="slope"]').is_visible()
+
+
+def test_projector_fits_a_5x5_colour_window_with_pooling_on_screen(watched: Any,
+                                                                   browser: Any) -> None:
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+    try:
+        page = watched(ctx)
+        _open(page, "?theme=projector&p=box_blur_5x5&pool=max")
+        box = page.locator(MAP).bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        total = page.locator(MATH).locator('[data-testid="math-total"]')
+        total.wait_for()
+        bottom = total.bounding_box()
+        assert bottom["y"] + bottom["height"] <= 1080
+        # each channel's window, kernel, products and sum stay on one line
+        rows = page.locator(f"{MATH} .math-row[data-channel]")
+        assert rows.count() == 3
+        for i in range(3):
+            assert rows.nth(i).bounding_box()["height"] < 220
+    finally:
+        ctx.close()

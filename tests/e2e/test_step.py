@@ -127,6 +127,13 @@ def output_texts(page: Any) -> list[str]:
     return [t.strip() for t in page.locator(OUTPUT_CELLS).all_inner_texts()]
 
 
+def wait_text(page: Any, testid: str, text: str) -> None:
+    """Wait until the element with `testid` contains `text`."""
+    page.wait_for_function(
+        "([id, text]) => document.querySelector(`[data-testid=\"${id}\"]`)"
+        ".textContent.includes(text)", arg=[testid, text])
+
+
 def no_js_errors(page: Any) -> None:
     assert page.js_errors == [], page.js_errors
 
@@ -578,3 +585,117 @@ def test_space_after_clicking_play_toggles_once(page: Any) -> None:
     assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "true"
     page.keyboard.press(" ")
     assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false"
+
+
+# ---- found in the QA pass: flip and groups in the form, Russian scene names ------------------
+
+def _turn(m: list[list[Any]]) -> list[list[Any]]:
+    return [row[::-1] for row in m[::-1]]
+
+
+def test_flip_from_the_form_uses_the_turned_kernel_and_round_trips(page: Any, watched: Any) -> None:
+    open_step(page, "?scene=conv5x5")
+    page.click('[data-testid="setup-panel"] summary')
+    page.check('[data-testid="scene-flip"]')
+    click_ready(page, '[data-testid="scene-apply"]')
+    frames = api(page, "/api/frames", {"input": [FIVE], "kernel": [[THREE]], "flip": True,
+                                       "positions": [[0, 0]]})["frames"]
+    assert formula(page) == conv_formula(frames[0], [[_turn(THREE)]], bias=False)
+    cells = page.locator('[data-testid="kernel-grid-0"] .st-cell')
+    kernel = [t.strip() for t in cells.all_inner_texts()]
+    assert kernel[:3] == ["3", "0", "1"]
+    assert "180°" in page.locator(".st-kernel-fig figcaption").inner_text()
+    page.wait_for_function("() => new URLSearchParams(location.search).has('s')")
+    other = watched()
+    other.goto(page.url)
+    other.wait_for_selector(READY)
+    assert other.inner_text(FORMULA).strip() == formula(page)
+    other.click('[data-testid="setup-panel"] summary')
+    assert other.locator('[data-testid="scene-flip"]').is_checked()
+
+
+def test_groups_from_the_form_split_the_channels(page: Any) -> None:
+    open_step(page)
+    page.click('[data-testid="setup-panel"] summary')
+    page.fill('[data-testid="scene-input"]', "1 2 3\n4 5 6\n7 8 9\n\n9 8 7\n6 5 4\n3 2 1")
+    page.fill('[data-testid="scene-kernel"]', "1 0\n0 1\n---\n0 1\n1 0")
+    page.fill('[data-testid="scene-groups"]', "2")
+    click_ready(page, '[data-testid="scene-apply"]')
+    assert page.locator('[data-testid="step-error"]').is_hidden()
+    body = {"input": [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[9, 8, 7], [6, 5, 4], [3, 2, 1]]],
+            "kernel": [[[[1, 0], [0, 1]]], [[[0, 1], [1, 0]]]], "groups": 2}
+    out = api(page, "/api/conv", body)["output"]
+    page.select_option('[data-testid="filter-select"]', "1")
+    wait_text(page, "frame-counter", "5")
+    page.keyboard.press("End")
+    assert output_texts(page) == [fmt(v) for row in out[1] for v in row]
+    # map 1 reads channel 1 only: channel 0's row is hidden
+    assert page.locator('.st-row[data-channel="0"]').is_hidden()
+    assert page.locator('.st-row[data-channel="1"]').is_visible()
+
+
+def test_scene_names_are_russian_in_russian(page: Any) -> None:
+    open_step(page)
+    page.click('[data-testid="lang-ru"]')
+    names = page.locator('[data-testid="scene-list"]').inner_text()
+    assert "pooling" not in names.lower()
+    assert "Пулинг" in names
+    page.click('[data-testid="setup-panel"] summary')
+    zeros = page.locator('[data-testid="scene-padding-mode"] option[value="zeros"]')
+    assert zeros.inner_text() == "нулями"
+
+
+def test_hover_wins_over_the_running_animation(page: Any) -> None:
+    open_step(page, "?scene=conv5x5")
+    frames = api(page, "/api/frames", {"input": [FIVE], "kernel": [[THREE]]})["frames"]
+    page.select_option('[data-testid="speed"]', "8")
+    page.click('[data-testid="play"]')
+    cell = page.locator(OUTPUT_CELLS).nth(7)
+    cell.hover()
+    page.wait_for_timeout(400)  # several frames at 8x
+    assert scrubber_value(page) > 0, "the animation keeps running underneath"
+    assert formula(page) == conv_formula(frames[7], [[THREE]], bias=False)
+    page.mouse.move(0, 0)
+    page.wait_for_selector('[data-testid="play"][aria-pressed="false"]')
+    assert formula(page) == conv_formula(frames[8], [[THREE]], bias=False)
+
+
+def test_refused_scene_is_explained_in_russian_with_the_server_words_folded(page: Any) -> None:
+    page.allow_console(r"status of 422")
+    open_step(page)
+    page.click('[data-testid="lang-ru"]')
+    page.click('[data-testid="setup-panel"] summary')
+    page.fill('[data-testid="scene-input"]', "5")
+    page.click('[data-testid="scene-apply"]')
+    error = page.locator('[data-testid="step-error"]')
+    error.wait_for(state="visible")
+    text = error.inner_text()
+    assert "строки" in text and "набивк" in text
+    assert "would be empty" not in text  # the server's English is folded away
+    assert "would be empty" in page.locator('[data-testid="step-error-detail"]').text_content()
+    page.fill('[data-testid="scene-stride"]', "x")
+    page.click('[data-testid="scene-apply"]')
+    wait_text(page, "step-error", "целое число")
+
+
+def test_projector_multichannel_stage_uses_the_width_for_bigger_digits(watched: Any,
+                                                                       browser: Any) -> None:
+    sizes = {}
+    for projector in (False, True):
+        ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+        try:
+            page = watched(ctx)
+            theme = "&theme=projector" if projector else ""
+            page.goto(f"{page.base_url}/step?scene=filters&frame=4{theme}")
+            page.wait_for_selector(READY)
+            box = page.locator('[data-testid="input-grid-0"] .st-cell').first.bounding_box()
+            kernel = page.locator('[data-testid="kernel-grid-0"]').bounding_box()
+            grid = page.locator('[data-testid="input-grid-0"]').bounding_box()
+            sizes[projector] = box["width"]
+            formula_box = page.locator(FORMULA).bounding_box()
+            assert formula_box["y"] + formula_box["height"] <= 1080
+        finally:
+            ctx.close()
+    # on the projector the kernel slice stands beside its input, and the cells grow
+    assert kernel["x"] > grid["x"] + grid["width"]
+    assert sizes[True] >= 34

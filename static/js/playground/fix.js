@@ -16,7 +16,6 @@ export function suggestFix(err, state, { geometryOf, lastChanged }) {
       // The pooling window has no padding control here: fit the window instead (below).
       if (key === "kernel_size") patch.poolSize = Number(value);
       if (key === "stride") patch.poolStride = Number(value);
-      if (key === "padding") patch.poolPad = Number(Array.isArray(value) ? Math.min(...value.flat()) : value);
     } else if (key === "padding") {
       if (typeof value === "string") patch.padding = value;
       else if (Number.isInteger(value)) Object.assign(patch, { padding: "number", padAmount: value });
@@ -25,7 +24,12 @@ export function suggestFix(err, state, { geometryOf, lastChanged }) {
       }
     } else if (key === "stride" || key === "dilation") {
       const v = Array.isArray(value) ? Math.max(...value) : Number(value);
-      if (Number.isInteger(v)) patch[key] = v;
+      const mine = state[key];
+      if (Array.isArray(value) && value.every(Number.isInteger)) patch[key] = value.map(Number);
+      else if (Array.isArray(mine) && Number.isInteger(v)) {
+        // One number for a (rows, cols) setting: mend only the axis that is out of range.
+        patch[key] = mine.map((n) => (Number.isInteger(Number(n)) && Number(n) >= 1 ? Number(n) : v));
+      } else if (Number.isInteger(v)) patch[key] = v;
     } else if (key === "padding_mode") patch.paddingMode = value;
   }
   if (Object.keys(patch).length > 1) {
@@ -62,6 +66,10 @@ export function suggestFix(err, state, { geometryOf, lastChanged }) {
   }
   if (state.paddingMode !== "zeros" && (err.code === "padding" || field[0] === "padding_mode")) {
     patch.paddingMode = "zeros";
+  }
+  // Pooling padding may be at most half the window (PyTorch's rule).
+  if (inPool && Number(state.poolPad) > Math.floor(Number(state.poolSize) / 2)) {
+    patch.poolPad = Math.floor(Number(state.poolSize) / 2);
   }
   if (inPool && !Object.keys(patch).length) {
     const g = geometryOf(state);

@@ -112,17 +112,19 @@ function paintShape() {
     const s = document.createElement("span");
     s.className = "stage";
     s.textContent = `${stage}, ${axisName(i)}:`;
-    li.append(s, a.text);
-    if (a.size < 1) li.classList.add("bad");
+    // A stride of 0 divides by zero: say "?" rather than "Infinity".
+    li.append(s, Number.isFinite(a.size) ? a.text : a.text.replace(/= -?Infinity$|= NaN$/, "= ?"));
+    if (!(a.size >= 1) || !Number.isFinite(a.size)) li.classList.add("bad");
     list.append(li);
   };
   geo.conv.forEach((a, i) => add(t("pg.shape.conv"), a, i));
   if (geo.pool) geo.pool.forEach((a, i) => add(t("pg.shape.pool"), a, i));
   const final = geo.pool || geo.conv;
   const f = filterOf(state).filters;
-  $("shape-value").textContent = `${f} × ${final.map((a) => a.size).join(" × ")}`;
-  $("shape-value").classList.toggle("bad", final.some((a) => a.size < 1));
-  $("shape-story").textContent = final.every((a) => a.size >= 1) ? story(state, geo) : "";
+  const ok = (a) => Number.isFinite(a.size) && a.size >= 1;
+  $("shape-value").textContent = `${f} × ${final.map((a) => (Number.isFinite(a.size) ? a.size : "?")).join(" × ")}`;
+  $("shape-value").classList.toggle("bad", !final.every(ok));
+  $("shape-story").textContent = final.every(ok) && geo.conv.every(ok) ? story(state, geo) : "";
 }
 
 

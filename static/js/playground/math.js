@@ -111,6 +111,7 @@ function frameDetail(frame, { kernels, padded, channelOf, flip, activation, rgb 
  */
 export function paintMath(root, frames, ctx) {
   root.replaceChildren();
+  fitCells(root, frames);
   const head = el("div", "math-title");
   head.append(el("h3", "", t("pg.math.position", { r: ctx.cell[0], c: ctx.cell[1] })));
   root.append(head);
@@ -167,6 +168,23 @@ export function paintMath(root, frames, ctx) {
       rgb: ctx.rgb,
     }));
   }
+}
+
+/**
+ * Big kernels on three channels would push the sum off a projector screen: shrink the cells
+ * (down to what still holds "0.04") so window × kernel = products stays on one line.
+ */
+function fitCells(root, frames) {
+  root.style.removeProperty("--math-cell");
+  root.classList.remove("math-dense");
+  const patch = frames[0]?.patch?.[0];
+  if (!patch || !root.clientWidth) return;
+  const base = parseFloat(getComputedStyle(root).getPropertyValue("--math-cell")) || 30;
+  const cols = patch[0].length;
+  const room = Math.floor((root.clientWidth - 260) / (3 * cols)) - 1;
+  if (room >= base) return;
+  root.style.setProperty("--math-cell", `${Math.max(Math.min(base, 28), room)}px`);
+  root.classList.add("math-dense");
 }
 
 export function paintMathEmpty(root) {

@@ -40,7 +40,8 @@ function readForm(form, previous) {
     try {
       return parse(form[name].value);
     } catch (err) {
-      throw new Error(t("st.error.parse", { field: label, detail: err.message }));
+      const detail = err.key ? t(err.key, err.params) : err.message;
+      throw new Error(t("st.error.parse", { field: label, detail }));
     }
   };
   const op = form.op.value;
@@ -102,7 +103,7 @@ export function initEditor({ store, setScene, showError }) {
       if (hi < lo) [lo, hi] = [hi, lo];
       setScene(withInput(store.get("scene"), randomInput(c, h, w, Math.round(lo), Math.round(hi))));
     } catch (err) {
-      showError(t("st.error.parse", { field: t("st.random.size"), detail: err.message }));
+      showError(t("st.error.parse", { field: t("st.random.size"), detail: err.key ? t(err.key, err.params) : err.message }));
     }
   });
 

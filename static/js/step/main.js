@@ -7,6 +7,7 @@ import { createStore, debounce } from "../state.js";
 import { isProjector, setProjector } from "../theme.js";
 import { buildModel, frameAt, requestBody, MAX_FRAMES } from "./model.js";
 import { buildStage } from "./stage.js";
+import { describe } from "../geometry.js";
 import { frameFormula, channelFormulas } from "./formula.js";
 import { PRESETS, normalize, presetScene, matchPreset, sceneFromQuery, sceneToQuery } from "./scenes.js";
 import { initEditor } from "./editor.js";
@@ -120,10 +121,14 @@ function fitCells() {
   const min = projector ? 24 : 18;
   // Several channels stand in columns (input, kernel slice, partial sum under each other),
   // the result beside them; one channel reads left to right: input, kernel, output.
+  // In projector mode each kernel slice stands beside its input (see the stylesheet).
+  const side = multi && projector && window.matchMedia("(min-width: 1500px)").matches;
   const across = multi
-    ? model.C * (Wp + 1.2) + model.ow * 1.6 + 2
+    ? model.C * (Wp + (side ? model.kw + 2.2 : 1.2)) + model.ow * 1.6 + 2
     : Wp + (model.op === "conv" ? model.kw + 3 : 5) + model.ow * (model.maps > 1 ? 1.6 : 1) + 2;
-  const tall = multi ? Hp + model.kh + model.oh + 4.5 : Math.max(Hp, model.oh * (model.maps > 1 ? 2 : 1)) + 2;
+  const tall = multi
+    ? (side ? Math.max(Hp, model.kh) + model.oh + 3 : Hp + model.kh + model.oh + 4.5)
+    : Math.max(Hp, model.oh * (model.maps > 1 ? 2 : 1)) + 2;
   // Height: what is left of the window below the stage's top once the formula and the
   // controls are counted, so a projector shows the window and its sum without scrolling.
   const top = host.getBoundingClientRect().top + window.scrollY;
@@ -173,17 +178,58 @@ async function load() {
     byId("step-status").textContent = "";
   } catch (err) {
     if (seq !== loadSeq || api.isAbort(err)) return;
-    showError(err.message || String(err));
+    showError(explainApiError(err, scene), err.status ? err.message : null);
     byId("step-status").textContent = "";
   } finally {
     if (seq === loadSeq) page.setAttribute("aria-busy", "false");
   }
 }
 
-function showError(message) {
+/**
+ * Show `message` (in the user's language); `detail` is the server's own English words, folded
+ * under it so a Russian page never leads with English.
+ */
+function showError(message, detail = null) {
   const box = byId("step-error");
   box.hidden = !message;
-  box.textContent = message || "";
+  box.replaceChildren(message || "");
+  if (message && detail && detail !== message) {
+    const more = document.createElement("details");
+    more.className = "st-error-more";
+    const summary = document.createElement("summary");
+    summary.textContent = t("pg.server_detail");
+    const text = document.createElement("span");
+    text.className = "error-detail";
+    text.setAttribute("data-testid", "step-error-detail");
+    text.textContent = detail;
+    more.append(summary, text);
+    box.append(more);
+  }
+}
+
+/** One sentence about a refused scene, from the error envelope and the local geometry. */
+function explainApiError(err, scene) {
+  if (!err.status) return err.message || String(err);
+  if (err.code === "output_size" && scene.input?.[0]) {
+    const pooling = scene.op === "max" || scene.op === "avg";
+    const kernel = pooling ? scene.pool : [scene.kernel[0][0].length, scene.kernel[0][0][0].length];
+    const axes = describe({
+      spatial: [scene.input[0].length, scene.input[0][0].length], kernel, stride: scene.stride,
+      padding: scene.padding, dilation: pooling && scene.op === "avg" ? 1 : scene.dilation,
+    });
+    const i = axes.findIndex((a) => a.size < 1);
+    if (i >= 0) {
+      const a = axes[i];
+      return t("st.error.empty", {
+        axis: t(i === 0 ? "st.axis.rows" : "st.axis.cols"), window: a.window, padded: a.n + a.before + a.after,
+      });
+    }
+  }
+  const field = (err.field || "").split(".")[0];
+  const label = { stride: "st.setup.stride", padding: "st.setup.padding", dilation: "st.setup.dilation",
+    kernel: "st.setup.kernel", bias: "st.setup.bias", groups: "st.setup.groups", input: "st.setup.input",
+    kernel_size: "st.setup.pool", padding_mode: "st.setup.mode" }[field];
+  return label ? t("st.error.field", { field: t(label) }) : t("st.error.refused");
 }
 
 // ---- gestures from the stage ----

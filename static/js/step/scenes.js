@@ -155,6 +155,14 @@ export function sceneFromQuery(search) {
 
 // ---- text forms for the editor ----
 
+/** A parse error that the editor words in the user's language (`key` in strings.js). */
+function parseError(key, params = {}, english = key) {
+  const err = new Error(english);
+  err.key = key;
+  err.params = params;
+  return err;
+}
+
 const num = (v) => String(Number.isInteger(v) ? v : Math.round(v * 1000) / 1000);
 
 export function matrixToText(channels) {
@@ -168,17 +176,19 @@ export function kernelToText(kernel) {
 /** Parse "1 2\n3 4\n\n5 6\n7 8" into channels of equal-sized rows; throws Error with a reason. */
 export function textToMatrix(text) {
   const blocks = text.trim().split(/\n\s*\n/).filter((b) => b.trim());
-  if (!blocks.length) throw new Error("empty");
+  if (!blocks.length) throw parseError("st.parse.empty", {}, "empty");
   const channels = blocks.map((block) => block.trim().split("\n").map((line) => {
     const cells = line.trim().split(/[\s,;]+/).filter(Boolean).map((v) => Number(v.replace("−", "-")));
-    if (cells.some((v) => !Number.isFinite(v))) throw new Error(`not a number in "${line.trim()}"`);
+    if (cells.some((v) => !Number.isFinite(v))) {
+      throw parseError("st.parse.nan_in", { line: line.trim() }, `not a number in "${line.trim()}"`);
+    }
     return cells;
   }));
   const h = channels[0].length;
   const w = channels[0][0].length;
   for (const ch of channels) {
     if (ch.length !== h || ch.some((row) => row.length !== w)) {
-      throw new Error(`every row must have ${w} numbers and every channel ${h} rows`);
+      throw parseError("st.parse.ragged", { w, h }, `every row must have ${w} numbers and every channel ${h} rows`);
     }
   }
   return channels;
@@ -192,7 +202,7 @@ export function textToBias(text) {
   const parts = text.trim().split(/[\s,;]+/).filter(Boolean);
   if (!parts.length) return null;
   const values = parts.map((v) => Number(v.replace("−", "-")));
-  if (values.some((v) => !Number.isFinite(v))) throw new Error("not a number");
+  if (values.some((v) => !Number.isFinite(v))) throw parseError("st.parse.nan", {}, "not a number");
   return values;
 }
 
@@ -202,7 +212,7 @@ export function textToPadding(text) {
   if (["same", "valid", "full"].includes(word)) return word;
   const parts = word.split(/[\s,;x×]+/).filter(Boolean).map(Number);
   if (!parts.length || parts.some((v) => !Number.isInteger(v) || v < 0)) {
-    throw new Error("use a whole number ≥ 0, two of them, same, valid or full");
+    throw parseError("st.parse.padding", {}, "use a whole number ≥ 0, two of them, same, valid or full");
   }
   return parts.length === 1 ? parts[0] : [parts[0], parts[1]];
 }
@@ -210,7 +220,7 @@ export function textToPadding(text) {
 export function textToPair(text) {
   const parts = text.trim().split(/[\s,;x×]+/).filter(Boolean).map(Number);
   if (!parts.length || parts.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new Error("use a whole number ≥ 1 or two of them");
+    throw parseError("st.parse.pair", {}, "use a whole number ≥ 1 or two of them");
   }
   return [parts[0], parts[parts.length > 1 ? 1 : 0]];
 }

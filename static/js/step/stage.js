@@ -93,7 +93,8 @@ export function buildStage(root, model, on) {
     row.append(figure(caption, input.box));
     let kernel = null;
     if (model.op === "conv") {
-      row.append(el("span", { class: "st-sym", text: showPartials ? "⊙ ↓" : "⊙", "aria-hidden": "true" }));
+      row.append(el("span", { class: "st-sym st-sym-mul", "aria-hidden": "true" }, "⊙",
+        showPartials ? el("span", { class: "st-down", text: " ↓" }) : null));
       kernel = grid(model.kh, model.kw, "kernel", `kernel-grid-${c}`);
       kernel.cells.forEach((line, i) => line.forEach((cell, j) => {
         cell.addEventListener("mouseenter", () => on.hoverWeight({ c, i, j }));
