@@ -23,6 +23,8 @@ class CoreError(ValueError):
         What would be accepted, e.g. ``"an int >= 1 or one int per spatial axis"``.
     suggestion : dict, optional
         The nearest valid setting, e.g. ``{"padding": 1}``.
+    alternatives : list of dict, optional
+        Other single changes that would each work too, e.g. ``[{"dilation": 2}]``.
     """
 
     code = "invalid"
@@ -34,12 +36,14 @@ class CoreError(ValueError):
         param: str,
         accepted: str | None = None,
         suggestion: dict[str, Any] | None = None,
+        alternatives: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.accepted = accepted
         self.suggestion = suggestion
+        self.alternatives = alternatives or []
 
 
 class ShapeError(CoreError):
@@ -74,7 +78,11 @@ class OutputSizeError(CoreError):
         formula: str,
         accepted: str | None = None,
         suggestion: dict[str, Any] | None = None,
+        alternatives: list[dict[str, Any]] | None = None,
     ) -> None:
-        super().__init__(message, param=param, accepted=accepted, suggestion=suggestion)
+        super().__init__(
+            message, param=param, accepted=accepted, suggestion=suggestion,
+            alternatives=alternatives,
+        )
         self.axis = axis
         self.formula = formula

@@ -51,11 +51,15 @@ def as_tuple(value: Any, ndim: int, name: str, *, minimum: int = 1) -> tuple[int
         )
     for axis, v in enumerate(values):
         if v < minimum:
+            # per-axis values keep their form: only the axes out of range change
+            fixed: int | list[int] = (
+                minimum if _is_int(value) else [max(u, minimum) for u in values]
+            )
             raise ParameterError(
                 f"`{name}` must be >= {minimum}, got {v} on axis {axis}",
                 param=name,
                 accepted=accepted,
-                suggestion={name: minimum},
+                suggestion={name: fixed},
             )
     return values
 
@@ -254,8 +258,11 @@ def _empty_axis_error(axis: int, a: _Axis) -> OutputSizeError:
     need = window - a.n
     min_pad = -(-need // 2)
     hints = [f'padding >= {min_pad} on axis {axis} (or padding "same")']
+    alternatives: list[dict[str, Any]] = []
     if a.k > 1 and a.d > 1:
-        hints.append(f"dilation <= {max((padded - 1) // (a.k - 1), 1)}")
+        max_dilation = max((padded - 1) // (a.k - 1), 1)
+        hints.append(f"dilation <= {max_dilation}")
+        alternatives.append({"dilation": max_dilation})
     hints.append(f"a kernel of at most {padded} taps on axis {axis}")
     formula = a.formula(axis)
     return OutputSizeError(
@@ -266,8 +273,8 @@ def _empty_axis_error(axis: int, a: _Axis) -> OutputSizeError:
         axis=axis,
         formula=formula,
         accepted=", or ".join(hints),
-        # one change that works on its own; the alternatives are in the message
         suggestion={"padding": min_pad},
+        alternatives=alternatives,
     )
 
 

@@ -118,6 +118,8 @@ def _respond(status: int, body: dict[str, Any]) -> JSONResponse:
 
 def _core(status: int, error: CoreError, **extra: Any) -> JSONResponse:
     code = getattr(error, "code", "parameter")
+    if error.alternatives:
+        extra["alternatives"] = error.alternatives
     return _respond(status, envelope(status, code, error.param, str(error),
                                      accepted=error.accepted, suggestion=error.suggestion,
                                      **extra))

@@ -12,8 +12,10 @@ from server.core import (
     PaddingError,
     ParameterError,
     ShapeError,
+    as_tuple,
     conv,
     conv_transpose,
+    output_shape,
 )
 
 X = np.zeros((3, 8, 8))
@@ -89,7 +91,7 @@ def test_conv_rejects_stride_zero_naming_axis() -> None:
     with pytest.raises(ParameterError, match="`stride` must be >= 1, got 0 on axis 1") as err:
         conv(X, W, stride=[1, 0])
     assert err.value.param == "stride"
-    assert err.value.suggestion == {"stride": 1}
+    assert err.value.suggestion == {"stride": [1, 1]}
 
 
 def test_conv_rejects_stride_of_wrong_length() -> None:
@@ -193,3 +195,17 @@ def test_conv_transpose_rejects_bias_of_wrong_length() -> None:
 def test_conv_transpose_rejects_unpairable_ranks() -> None:
     with pytest.raises(ShapeError, match="transposed-convolution kernel of shape"):
         conv_transpose(np.zeros((8, 8)), np.zeros((1, 1, 1, 3, 3)))
+
+
+def test_empty_output_offers_dilation_as_an_alternative_when_dilated() -> None:
+    with pytest.raises(OutputSizeError) as err:
+        output_shape((5, 5), (3, 3), dilation=[3, 1])
+    assert err.value.suggestion == {"padding": 1}
+    assert err.value.alternatives == [{"dilation": 2}]
+    assert output_shape((5, 5), (3, 3), dilation=[2, 1]) == (1, 3)
+
+
+def test_per_axis_suggestion_mends_only_the_axis_out_of_range() -> None:
+    with pytest.raises(ParameterError) as err:
+        as_tuple([0, 2], 2, "stride")
+    assert err.value.suggestion == {"stride": [1, 2]}

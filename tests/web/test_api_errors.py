@@ -224,3 +224,12 @@ def test_conv_never_fails_with_500_when_fuzzed(client: Any, body: dict[str, Any]
     assert response.status_code in (200, 404, 413, 422), response.text
     if response.status_code != 200:
         assert {"status", "code", "field", "message"} <= set(response.json())
+
+
+def test_empty_output_envelope_lists_alternatives(client: Any, assert_error: Any) -> None:
+    body = {"input": [[1.0] * 5] * 5, "kernel": [[1.0] * 3] * 3, "dilation": 3}
+    envelope = assert_error(client.post("/api/conv", json=body), 422, "padding")
+    assert envelope["suggestion"] == {"padding": 1}
+    assert envelope["alternatives"] == [{"dilation": 2}]
+    fixed = client.post("/api/conv", json={**body, **envelope["alternatives"][0]})
+    assert fixed.status_code == 200, fixed.text

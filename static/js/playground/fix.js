@@ -8,7 +8,8 @@ import { axesValue, paddingValue } from "./model.js";
 /** The server's suggestion mapped onto our controls, or one from the local geometry. */
 export function suggestFix(err, state, { geometryOf, lastChanged }) {
   const patch = {};
-  const sug = err.suggestion || {};
+  // The suggestion and its alternatives (each a change that works alone) in one patch.
+  const sug = Object.assign({}, ...(err.alternatives || []), err.suggestion || {});
   const field = (err.field || "").split(".");
   const inPool = field[0] === "pool";
   for (const [key, value] of Object.entries(sug)) {
