@@ -13,6 +13,11 @@ NumPy's OpenBLAS), recorded in bench/crossover.md; they only decide speed, never
   copies C/groups * prod(K) shifted rows once and writes the output once. So im2col wins when
   the filters outnumber the channels (`IM2COL_FILTER_RATIO`): an RGB photo through 16 filters,
   a grey one through 4. Without BLAS (the NumPy fallback) im2col wins everywhere but F*C tiny.
+- Winograd F(2x2, 3x3) (`_winograd`; 2-D, 3x3, stride 1, dilation 1) is never picked here, only
+  forced with ``method="winograd"``: it does 2.25x fewer multiply-adds, but its transforms are
+  single-threaded NumPy passes, and measured (bench/README.md, "Winograd") it is about 10%
+  slower than shift-and-add on the 64x64-channel bench shape on one thread, faster only from
+  about 128x128 channels x filters on one thread, and 30-60% slower on two threads everywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from . import _blas
 from ._plan import ConvPlan
 
-METHODS = ("direct", "im2col", "fft")
+METHODS = ("direct", "im2col", "fft", "winograd")
 
 FFT_MIN_TAPS = 121
 """Kernel taps (prod(K)) from which FFT beats shift-and-add and im2col, one filter, stride 1."""

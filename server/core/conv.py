@@ -3,10 +3,11 @@
 `conv` validates everything first, then hands a `ConvPlan` (the normalized operands and every
 per-axis parameter as tuples) to one of three vectorized methods picked by `_method.choose`:
 shift-and-add over taps (`_direct`), tiled im2col + one matrix product per tile (`_im2col`), or
-the FFT (`_fft`). All of them work in row tiles of a bounded size (the input is never padded or
-copied as a whole), so memory stays near the size of the output whatever the input. The tile
-buffers are reused across calls (`_scratch`), and the products go through NumPy's own BLAS with
-in-place accumulation when it can be reached (`_blas`), else through NumPy alone.
+the FFT (`_fft`); Winograd F(2x2, 3x3) (`_winograd`) runs only when forced. All of them work in
+row tiles of a bounded size (the input is never padded or copied as a whole), so memory stays
+near the size of the output whatever the input. The tile buffers are reused across calls
+(`_scratch`), and the products go through NumPy's own BLAS with in-place accumulation when it
+can be reached (`_blas`), else through NumPy alone.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from . import _direct, _fft, _im2col
+from . import _direct, _fft, _im2col, _winograd
 from ._method import METHODS, choose
 from ._plan import ConvPlan, make_plan
 
 __all__ = ["conv", "conv_method"]
 
-_RUNNERS = {"direct": _direct.run, "im2col": _im2col.run, "fft": _fft.run}
+_RUNNERS = {
+    "direct": _direct.run,
+    "im2col": _im2col.run,
+    "fft": _fft.run,
+    "winograd": _winograd.run,
+}
 
 
 def conv(
@@ -64,8 +70,9 @@ def conv(
         Splits channels and filters into that many independent groups.
     flip : bool
         Flip the kernel on every spatial axis first (true convolution).
-    method : {"auto", "direct", "im2col", "fft"}
+    method : {"auto", "direct", "im2col", "fft", "winograd"}
         Force one method; ``"auto"`` lets `conv_method` choose (the results agree to rounding).
+        ``"winograd"`` (F(2x2, 3x3)) needs 2 spatial axes, a 3x3 kernel, stride 1, dilation 1.
     tile_bytes : int, optional
         Working-memory budget per tile (default `TILE_BYTES` of ``server.core._plan``, 32 MiB).
 
@@ -128,7 +135,7 @@ def conv_method(
     dilation: Any = 1,
     groups: int = 1,
 ) -> str:
-    """The method ``conv`` would use for these arguments: "direct", "im2col" or "fft".
+    """The method ``conv`` would pick: "direct", "im2col" or "fft" ("winograd" only when forced).
 
     Validates like `conv` (and raises the same errors) but computes nothing.
 
@@ -165,4 +172,15 @@ def _method_name(plan: ConvPlan, method: str) -> str:
             accepted=accepted,
             suggestion={"method": "auto"},
         )
+    if method == "winograd":
+        reason = _winograd.unsupported(plan)
+        if reason is not None:
+            from .errors import ParameterError
+
+            raise ParameterError(
+                f'`method` "winograd" cannot run this convolution: {reason}',
+                param="method",
+                accepted="winograd: 2 spatial axes, a 3x3 kernel, stride 1, dilation 1",
+                suggestion={"method": "auto"},
+            )
     return method
