@@ -89,6 +89,9 @@ def parse_json(body: bytes) -> Any:
     text = body.decode("utf-8", errors="replace")
     try:
         return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        # orjson stops at 1024 levels and the stdlib parser at Python's recursion limit
+        raise json.JSONDecodeError("the JSON is nested too deeply", text, 0) from None
     except _NonFinite as error:
         word = str(error)
         raise json.JSONDecodeError(

@@ -196,3 +196,12 @@ def test_pool_suggestion_works_when_window_sees_only_padding(client: Any,
     assert "-infinity" in envelope["message"]  # not "values too large": nothing overflowed
     fixed = client.post("/api/pool", json={**request, **envelope["suggestion"]})
     assert fixed.json()["output"] == [[[5.0]]]
+
+
+def test_parse_json_names_the_nesting_when_too_deep() -> None:
+    import json
+
+    from server.web.deps import parse_json
+
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        parse_json(b"[" * 100_000 + b"]" * 100_000)
