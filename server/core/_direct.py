@@ -12,10 +12,12 @@ Cost ``F * C/groups * prod(K)`` multiply-adds per output; memory: the output and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from . import _blas
-from ._flat import FlatTiles, WideOutput, layout, row_tiles
+from ._flat import FlatLayout, FlatTiles, WideOutput, layout, row_tiles
 from ._plan import ConvPlan
 from ._scratch import scratch
 
@@ -57,6 +59,28 @@ def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
     return _run_blas(plan) if use_blas else _run_numpy(plan)
 
 
+def _sweep(
+    plan: ConvPlan,
+    lay: FlatLayout,
+    rows: int,
+    compute: Callable[[slice, np.ndarray, np.ndarray, int], None],
+) -> np.ndarray:
+    """Walk the output in tiles of ``rows`` rows and, per group, call
+    ``compute(filters, planes, acc, length)`` to fill ``acc`` (that group's wide output rows,
+    ``length`` columns) from ``planes`` (its channels' flat phase planes)."""
+    fg, cg = plan.w.shape[0] // plan.groups, plan.w.shape[1]
+    tiles = FlatTiles(plan, lay, rows)
+    output = WideOutput(plan, lay, rows)
+    for r0, r1 in row_tiles(plan.out_shape[0], rows):
+        flat = tiles.fill(r0, r1)
+        wide = output.tile(r0, r1)
+        for g in range(plan.groups):
+            fs = slice(g * fg, (g + 1) * fg)
+            compute(fs, flat[g * cg : (g + 1) * cg], wide[fs], (r1 - r0) * lay.row)
+        output.done(wide, r0, r1)
+    return output.result()
+
+
 def _run_blas(plan: ConvPlan) -> np.ndarray:
     """One in-place GEMM per tap and group: ``acc += w[:, :, tap] @ planes[:, shifted]``.
 
@@ -67,27 +91,18 @@ def _run_blas(plan: ConvPlan) -> np.ndarray:
     filters, cg = plan.w.shape[0], plan.w.shape[1]
     fg = filters // plan.groups
     ntaps = int(np.prod(plan.kernel_shape))
-    taps = plan.w.reshape(filters, cg, ntaps)
-    per_tap = np.ascontiguousarray(taps.transpose(2, 0, 1))  # (T, F, Cg)
+    per_tap = np.ascontiguousarray(plan.w.reshape(filters, cg, ntaps).transpose(2, 0, 1))
     dense = fg * cg / (fg + cg) >= DENSE_INTENSITY
     rows = _tile_rows(plan, lay.row, BLAS_TILE_BYTES if dense else CACHE_BYTES)
-    tiles = FlatTiles(plan, lay, rows)
-    output = WideOutput(plan, lay, rows)
     offsets = lay.tap_offset.tolist()
     phases = lay.tap_phase.tolist()
-    for r0, r1 in row_tiles(plan.out_shape[0], rows):
-        flat = tiles.fill(r0, r1)
-        length = (r1 - r0) * lay.row
-        wide = output.tile(r0, r1)
-        for g in range(plan.groups):
-            fs, cs = slice(g * fg, (g + 1) * fg), slice(g * cg, (g + 1) * cg)
-            planes = flat[cs]
-            acc = wide[fs]
-            for t in range(ntaps):
-                src = planes[:, phases[t], offsets[t] : offsets[t] + length]
-                _blas.gemm_acc(per_tap[t, fs], src, acc, beta=0.0 if t == 0 else 1.0)
-        output.done(wide, r0, r1)
-    return output.result()
+
+    def compute(fs: slice, planes: np.ndarray, acc: np.ndarray, length: int) -> None:
+        for t in range(ntaps):
+            src = planes[:, phases[t], offsets[t] : offsets[t] + length]
+            _blas.gemm_acc(per_tap[t, fs], src, acc, beta=0.0 if t == 0 else 1.0)
+
+    return _sweep(plan, lay, rows, compute)
 
 
 def _run_numpy(plan: ConvPlan) -> np.ndarray:
@@ -96,31 +111,23 @@ def _run_numpy(plan: ConvPlan) -> np.ndarray:
     fg = filters // plan.groups
     taps = plan.w.reshape(filters, cg, -1)
     rows = _tile_rows(plan, lay.row, TILE_BYTES)
-    tiles = FlatTiles(plan, lay, rows)
-    output = WideOutput(plan, lay, rows)
-    item = plan.dtype.itemsize
-    chunk = max(1024, CHUNK_BYTES // (item * (cg + fg + 1)))
+    chunk = max(1024, CHUNK_BYTES // (plan.dtype.itemsize * (cg + fg + 1)))
     tmp_buf = scratch("direct", fg * chunk, plan.dtype).reshape(fg, chunk)
     offsets = lay.tap_offset.tolist()
     phases = lay.tap_phase.tolist()
-    for r0, r1 in row_tiles(plan.out_shape[0], rows):
-        flat = tiles.fill(r0, r1)
-        length = (r1 - r0) * lay.row
-        wide = output.tile(r0, r1)
-        for g in range(plan.groups):
-            fs, cs = slice(g * fg, (g + 1) * fg), slice(g * cg, (g + 1) * cg)
-            wg = taps[fs]
-            planes = flat[cs]
-            for j0 in range(0, length, chunk):
-                j1 = min(j0 + chunk, length)
-                acc = wide[fs, j0:j1]
-                tmp = tmp_buf[:, : j1 - j0]
-                if fg * cg <= AXPY_MAX:
-                    _axpy_chunk(acc, tmp[0], wg, planes, phases, offsets, j0, j1)
-                else:
-                    _gemm_chunk(acc, tmp, wg, planes, phases, offsets, j0, j1)
-        output.done(wide, r0, r1)
-    return output.result()
+    use_axpy = fg * cg <= AXPY_MAX
+
+    def compute(fs: slice, planes: np.ndarray, acc: np.ndarray, length: int) -> None:
+        wg = taps[fs]
+        for j0 in range(0, length, chunk):
+            j1 = min(j0 + chunk, length)
+            tmp = tmp_buf[:, : j1 - j0]
+            if use_axpy:
+                _axpy_chunk(acc[:, j0:j1], tmp[0], wg, planes, phases, offsets, j0, j1)
+            else:
+                _gemm_chunk(acc[:, j0:j1], tmp, wg, planes, phases, offsets, j0, j1)
+
+    return _sweep(plan, lay, rows, compute)
 
 
 def _axpy_chunk(
