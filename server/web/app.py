@@ -20,6 +20,7 @@ from .. import __version__
 from ..config import Settings
 from ..store import ImageStore
 from . import pages
+from .docs import install_docs
 from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
 from .routes import (
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, openapi_tags=TAGS,
+                  lifespan=lifespan, openapi_tags=TAGS, docs_url=None, redoc_url=None,
                   # operation ids are the handler names (compute_conv, ...): stable for clients
                   generate_unique_id_function=lambda route: route.name)
     app.state.settings = settings
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)
+    install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=body_limit)
     app.add_middleware(ServerTiming)  # outermost: its `total` includes every other layer
     return app
