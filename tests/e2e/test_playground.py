@@ -357,6 +357,22 @@ def test_keep_colours_draws_a_colour_map(page: Any) -> None:
     assert colourful > 100
 
 
+def test_keep_colours_with_pooling_shows_a_pooling_window_per_channel(page: Any) -> None:
+    _open(page, "?c=rgb&km=depthwise&p=gaussian_3x3&pool=max")
+    box = page.locator(MAP).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(MATH).locator('[data-testid="math-result"]').nth(2).wait_for()
+    pools = page.locator(MATH).locator(".math-row-pool")
+    assert pools.count() == 3
+    assert [pools.nth(i).get_attribute("data-channel") for i in range(3)] == ["0", "1", "2"]
+    assert [pools.nth(i).locator(".math-ch").inner_text() for i in range(3)] == ["R", "G", "B"]
+    # each channel's window holds its own numbers, and each has its own winner and detail
+    assert pools.locator(".mgrid .win").count() == 3
+    assert page.locator(MATH).locator('[data-testid="math-result"]').count() == 3
+    windows = [pools.nth(i).locator(".mgrid").inner_text() for i in range(3)]
+    assert len(set(windows)) > 1
+
+
 def test_invalid_setting_explains_itself_and_offers_a_fix(page: Any) -> None:
     page.allow_console(r"status of 422")
     first = _open(page, "?res=32&c=gray&p=box_blur_5x5")
@@ -802,5 +818,30 @@ def test_projector_fits_a_5x5_colour_window_with_pooling_on_screen(watched: Any,
         assert rows.count() == 3
         for i in range(3):
             assert rows.nth(i).bounding_box()["height"] < 220
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(("width", "height", "beside"), [(1920, 1080, True), (1280, 800, False)])
+def test_wide_normal_theme_puts_the_arithmetic_beside_the_map(watched: Any, browser: Any, width: int,
+                                                             height: int, beside: bool) -> None:
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    try:
+        page = watched(ctx)
+        _open(page, "?c=gray&p=sobel_x")
+        assert page.evaluate("document.documentElement.dataset.theme") is None
+        box = page.locator(MAP).bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        result = page.locator(MATH).locator('[data-testid="math-result"]')
+        result.wait_for()
+        math = page.locator(MATH).bounding_box()
+        views = page.locator("#views").bounding_box()
+        if beside:  # map and its arithmetic are both on screen, side by side, without scrolling
+            assert math["x"] >= views["x"] + views["width"]
+            assert box["y"] + box["height"] <= height
+            res = result.bounding_box()
+            assert res["y"] + res["height"] <= height
+        else:  # a laptop keeps the stacked layout: the arithmetic sits below the pictures
+            assert math["y"] >= views["y"] + views["height"]
     finally:
         ctx.close()

@@ -587,6 +587,36 @@ def test_space_after_clicking_play_toggles_once(page: Any) -> None:
     assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false"
 
 
+@pytest.mark.parametrize("key", [" ", "Enter"])
+def test_space_and_enter_on_a_focused_button_press_that_button_not_play(page: Any, key: str) -> None:
+    open_step(page, "?scene=conv5x5")
+    page.focus('[data-testid="step-forward"]')
+    page.keyboard.press(key)
+    assert scrubber_value(page) == 1  # the button was pressed once, as a browser does
+    assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false"
+    page.focus('[data-testid="help"]')
+    page.keyboard.press(key)
+    assert page.locator('[data-testid="help-overlay"]').is_visible()
+    page.keyboard.press("Escape")
+    assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false"
+
+
+def test_space_on_a_focused_select_summary_or_link_leaves_play_alone(page: Any) -> None:
+    open_step(page, "?scene=conv5x5")
+    page.focus("#st-setup-title")
+    page.keyboard.press(" ")  # a summary opens its details, as browsers do
+    assert page.evaluate("document.getElementById('st-setup-title').parentElement.open")
+    assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false"
+    for target in ['[data-testid="speed"]', "a.skip-link"]:
+        page.focus(target)
+        page.keyboard.press(" ")
+        assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "false", target
+        page.keyboard.press("Escape")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press(" ")  # nothing focused: the page shortcut still works
+    assert page.get_attribute('[data-testid="play"]', "aria-pressed") == "true"
+
+
 # ---- found in the QA pass: flip and groups in the form, Russian scene names ------------------
 
 def _turn(m: list[list[Any]]) -> list[list[Any]]:

@@ -116,48 +116,67 @@ export function paintMath(root, frames, ctx) {
   head.append(el("h3", "", t("pg.math.position", { r: ctx.cell[0], c: ctx.cell[1] })));
   root.append(head);
 
-  let shown = frames;
-  if (ctx.pool) {
-    const { mode, cells, size, origin } = ctx.pool;
-    // One value per convolution position (filter 0, or the summed colours for depthwise).
-    const byPos = new Map();
-    for (const f of frames) {
-      const key = f.position.join(",");
-      if (!byPos.has(key)) byPos.set(key, []);
-      byPos.get(key).push(f);
-    }
-    const values = cells.map((p) => byPos.get(p.join(","))?.[0]?.output ?? NaN);
-    const best = mode === "max"
-      ? values.reduce((bi, v, i) => (v > values[bi] ? i : bi), 0)
-      : 0;
-    const rows = [];
-    const [ph, pw] = size;
-    // The window may hang over the map's edge (pooling padding): those cells are drawn as padding.
-    const r0 = origin ? origin[0] : Math.min(...cells.map((p) => p[0]));
-    const c0 = origin ? origin[1] : Math.min(...cells.map((p) => p[1]));
-    for (let r = 0; r < ph; r += 1) rows.push(Array(pw).fill(NaN));
-    cells.forEach((p, i) => { rows[p[0] - r0][p[1] - c0] = values[i]; });
-    const poolBox = el("div", "math-row math-row-pool");
-    const result = mode === "max"
-      ? Math.max(...values)
-      : values.reduce((a, b) => a + b, 0) / (ph * pw);
-    poolBox.append(
-      block(t("pg.math.pool", { mode: t(`pg.pool.${mode}`) }), grid(rows, {
-        digits: 2,
-        style: (v, r, c) => {
-          if (Number.isNaN(v)) return { cls: "padded", title: t("pg.math.padded"), text: mode === "max" ? "−∞" : "0" };
-          return mode === "max" && r + r0 === cells[best][0] && c + c0 === cells[best][1] ? { cls: "win" } : {};
-        },
-      })),
-      el("span", "math-op", "→"),
-      el("span", "math-sum", `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: mode === "max" ? values.length : ph * pw })} = ${fmt(result, 3)}`),
-    );
-    root.append(poolBox);
-    const pick = cells[best];
-    shown = byPos.get(pick.join(",")) || [];
-    root.append(el("h3", "", t("pg.math.detail_for", { r: pick[0], c: pick[1] })));
+  if (!ctx.pool) {
+    appendFrames(root, frames, ctx);
+    return;
   }
+  // Keep colours pools each channel's map on its own: one window, one pick and one detail per
+  // channel. Otherwise there is a single filter.
+  const filters = ctx.depthwise
+    ? [...new Set(frames.map((f) => f.filter))].sort((a, b) => a - b)
+    : [frames[0]?.filter ?? 0];
+  for (const filter of filters) {
+    const channel = ctx.depthwise ? filter : null;
+    const pick = poolRow(root, frames.filter((f) => f.filter === filter), ctx.pool, channel);
+    root.append(el("h3", "", (channel !== null ? `${CH[channel]} · ` : "")
+      + t("pg.math.detail_for", { r: pick.cell[0], c: pick.cell[1] })));
+    appendFrames(root, pick.frames, ctx);
+  }
+}
 
+/** One pooling window (for one channel when `channel` is set); returns the picked position. */
+function poolRow(root, frames, { mode, cells, size, origin }, channel) {
+  const byPos = new Map(frames.map((f) => [f.position.join(","), f]));
+  const values = cells.map((p) => byPos.get(p.join(","))?.output ?? NaN);
+  const best = mode === "max"
+    ? values.reduce((bi, v, i) => (v > values[bi] ? i : bi), 0)
+    : 0;
+  const rows = [];
+  const [ph, pw] = size;
+  // The window may hang over the map's edge (pooling padding): those cells are drawn as padding.
+  const r0 = origin ? origin[0] : Math.min(...cells.map((p) => p[0]));
+  const c0 = origin ? origin[1] : Math.min(...cells.map((p) => p[1]));
+  for (let r = 0; r < ph; r += 1) rows.push(Array(pw).fill(NaN));
+  cells.forEach((p, i) => { rows[p[0] - r0][p[1] - c0] = values[i]; });
+  const poolBox = el("div", "math-row math-row-pool");
+  if (channel !== null) {
+    poolBox.dataset.channel = String(channel);
+    const lab = el("span", "math-ch", CH[channel]);
+    lab.dataset.channel = String(channel);
+    lab.title = t(`pg.channel.${CH[channel]}`);
+    poolBox.append(lab);
+  }
+  const result = mode === "max"
+    ? Math.max(...values)
+    : values.reduce((a, b) => a + b, 0) / (ph * pw);
+  poolBox.append(
+    block(t("pg.math.pool", { mode: t(`pg.pool.${mode}`) }), grid(rows, {
+      digits: 2,
+      style: (v, r, c) => {
+        if (Number.isNaN(v)) return { cls: "padded", title: t("pg.math.padded"), text: mode === "max" ? "−∞" : "0" };
+        return mode === "max" && r + r0 === cells[best][0] && c + c0 === cells[best][1] ? { cls: "win" } : {};
+      },
+    })),
+    el("span", "math-op", "→"),
+    el("span", "math-sum", `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: mode === "max" ? values.length : ph * pw })} = ${fmt(result, 3)}`),
+  );
+  root.append(poolBox);
+  const cell = cells[best];
+  const picked = byPos.get(cell.join(","));
+  return { cell, frames: picked ? [picked] : [] };
+}
+
+function appendFrames(root, shown, ctx) {
   for (const frame of shown) {
     root.append(frameDetail(frame, {
       kernels: ctx.kernelsOf(frame.filter),

@@ -295,6 +295,8 @@ function toggleHelp(force) {
   if (!open && dlg.open) dlg.close();
 }
 
+const ACTIVATABLE = "button, a[href], select, summary, input, textarea, [role=button], [role=link], [contenteditable=true]";
+
 function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   const tag = e.target && e.target.tagName;
@@ -303,7 +305,11 @@ function onKey(e) {
   // Sliders and check boxes of their own (dropout's p, ceil mode) keep their keys.
   const input = tag === "INPUT" ? e.target : null;
   if (input && input.type === "range" && input.dataset.testid !== "scrubber") return;
-  if (input && input.type === "checkbox" && (e.key === " " || e.key === "Enter")) return;
+  // A focused control owns Space and Enter (a button presses, a link follows, a select opens),
+  // so the page's play shortcut must not fire on top of it. A slider has no such action.
+  const activates = e.key === " " || e.key === "Spacebar" || e.key === "Enter";
+  if (activates && e.target instanceof Element && !(input && input.type === "range")
+    && e.target.closest(ACTIVATABLE)) return;
   const shareOpen = byId("share-dialog").open;
   if (shareOpen && e.key !== "Escape") return;
   const key = e.key;
