@@ -184,15 +184,22 @@ def _palette_is_grey(image: Image.Image) -> bool:
     return bool(triples.size) and bool((triples == triples[:, :1]).all())
 
 
+def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """``(width, height)`` after `downscale` with ``max_side``, without touching any pixel."""
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
     """Shrink ``image`` so its longer side is at most ``max_side`` (never enlarges).
 
     Lanczos with a reducing gap: a box pre-reduction keeps big reductions fast and alias-free.
     """
-    if max_side is None or max(image.size) <= max_side:
+    size = scaled_size(image.width, image.height, max_side)
+    if size == image.size:
         return image
-    scale = max_side / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import Settings
 from ..core.kernels import PRESETS
+from ..imaging.decode import scaled_size
 from ..store import ImageStore
 from .errors import ACCEPTED, ApiError, limit_error
 from .schemas.common import InputSource
@@ -98,12 +99,33 @@ def load_input(source: InputSource, store: ImageStore, settings: Settings) -> np
         raise ApiError(422, "validation", "input", "give either `input` or `image_id`, not both",
                        accepted="exactly one of `input` and `image_id`")
     if source.image_id is not None:
+        _check_photo_size(source, store, settings)
         return store.array(source.image_id, source.color, source.max_side)
     if source.input is None:
         raise ApiError(422, "validation", "input", "the request has neither `input` nor "
                        "`image_id`", accepted="exactly one of `input` (nested numbers) and "
                        "`image_id` (from POST /api/images or GET /api/samples)")
     return to_ndarray(source.input, "input", max_elements=settings.max_json_elements)
+
+
+def _check_photo_size(source: InputSource, store: ImageStore, settings: Settings) -> None:
+    """Refuse a photo whose float array alone would pass the output limit, before making it
+    (a 40-megapixel RGB photo is 480 MB of float32); the answer suggests a `max_side` that fits."""
+    image = store.decoded(source.image_id)  # type: ignore[arg-type]
+    width, height = scaled_size(image.width, image.height, source.max_side)
+    channels = 3 if source.color == "rgb" else 1
+    elements = channels * width * height
+    if elements <= settings.max_output_elements:
+        return
+    side = max(width, height) * math.sqrt(settings.max_output_elements / elements)
+    raise limit_error(
+        "max_side", f"with `max_side` {source.max_side}, the photo as an array is "
+        f"{channels}x{height}x{width} = {elements} values, more than the limit of "
+        f"{settings.max_output_elements}",
+        accepted=f"a `max_side` that keeps it within {settings.max_output_elements} values "
+        "(SVERTKA_MAX_OUTPUT_ELEMENTS)",
+        suggestion={"max_side": max(1, math.floor(side))},
+    )
 
 
 def load_kernel(kernel: Any, preset: str | None, settings: Settings) -> np.ndarray:

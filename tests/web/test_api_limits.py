@@ -92,3 +92,17 @@ def test_chunked_body_refused_when_over_max_upload_bytes(make_client: Any,
     response = client.post("/api/conv", content=chunks(),
                            headers={"content-type": "application/json"})
     assert assert_error(response, 413, "body")["code"] == "too_large"
+
+
+def test_photo_too_large_as_array_is_refused_before_converting(
+    make_client: Any, assert_error: Any
+) -> None:
+    client = make_client(max_output_elements=30_000)
+    photo = client.get("/api/samples").json()[0]  # 512 px: 3 x 512 x 512 values
+    body = {"image_id": photo["id"], "color": "rgb", "preset": "identity", "padding": "same"}
+    envelope = assert_error(client.post("/api/conv", json=body), 422, "max_side")
+    assert envelope["code"] == "limit"
+    side = envelope["suggestion"]["max_side"]
+    fixed = client.post("/api/conv", json={**body, "max_side": side})
+    assert fixed.status_code == 200, fixed.text
+    assert max(fixed.json()["shape"][-2:]) <= side
