@@ -823,8 +823,9 @@ def test_projector_fits_a_5x5_colour_window_with_pooling_on_screen(watched: Any,
 
 
 @pytest.mark.parametrize(("width", "height", "beside"), [(1920, 1080, True), (1280, 800, False)])
-def test_wide_normal_theme_puts_the_arithmetic_beside_the_map(watched: Any, browser: Any, width: int,
-                                                             height: int, beside: bool) -> None:
+def test_wide_normal_theme_puts_the_arithmetic_beside_the_map(
+    watched: Any, browser: Any, width: int, height: int, beside: bool
+) -> None:
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     try:
         page = watched(ctx)

@@ -588,7 +588,9 @@ def test_space_after_clicking_play_toggles_once(page: Any) -> None:
 
 
 @pytest.mark.parametrize("key", [" ", "Enter"])
-def test_space_and_enter_on_a_focused_button_press_that_button_not_play(page: Any, key: str) -> None:
+def test_space_and_enter_on_a_focused_button_press_that_button_not_play(
+    page: Any, key: str
+) -> None:
     open_step(page, "?scene=conv5x5")
     page.focus('[data-testid="step-forward"]')
     page.keyboard.press(key)
