@@ -1,4 +1,4 @@
-"""Fast response encoders: JSON with NumPy arrays (orjson when present), .npy and PNG.
+"""Fast response encoders: JSON with NumPy arrays (orjson), .npy and PNG.
 
 FastAPI's default path (``jsonable_encoder`` + validation of the response model) walks every
 float in Python; a 512x512 map is a quarter of a million of them. The routes declare their
@@ -11,14 +11,10 @@ import json
 from typing import Any
 
 import numpy as np
+import orjson
 from starlette.responses import Response
 
 from ..imaging.encode import NPY_MEDIA_TYPE, encode_npy
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - optional speed-up
-    orjson = None
 
 __all__ = ["json_response", "npy_response", "png_response", "records", "svertka_headers"]
 
@@ -34,11 +30,8 @@ def _default(value: Any) -> Any:
 def json_response(content: Any, *, status_code: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """JSON with arrays encoded natively; non-finite floats must not reach here."""
-    if orjson is not None:
-        body = orjson.dumps(content, default=_default,
-                            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    else:  # pragma: no cover - exercised only without orjson
-        body = json.dumps(content, default=_default, allow_nan=False).encode()
+    body = orjson.dumps(content, default=_default,
+                        option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
     return Response(body, status_code=status_code, media_type="application/json",
                     headers=headers)
 
@@ -49,21 +42,10 @@ def records(columns: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     `json_response` writes those natively, with the same bytes as ``.tolist()`` would give
     (non-finite floats as ``null``), without building a Python float and list for every number:
     a page of frames then allocates one dict per frame instead of thousands of small objects
-    for the garbage collector to walk. Without orjson the values are converted here.
+    for the garbage collector to walk.
     """
-    if orjson is None:  # pragma: no cover - exercised only without orjson
-        lists = {key: _plain(value) for key, value in columns.items()}
-        return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
     keys = tuple(columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def _plain(array: np.ndarray) -> Any:
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        out = array.astype(object)
-        out[~np.isfinite(array)] = None
-        return out.tolist()
-    return array.tolist()
 
 
 def svertka_headers(shape: Any, pads: Any = None, **extra: Any) -> dict[str, str]:
