@@ -6,6 +6,7 @@ field it came from, so the core only ever sees rectangular, finite, bounded arra
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -105,7 +106,33 @@ def load_input(source: InputSource, store: ImageStore, settings: Settings) -> np
         raise ApiError(422, "validation", "input", "the request has neither `input` nor "
                        "`image_id`", accepted="exactly one of `input` (nested numbers) and "
                        "`image_id` (from POST /api/images or GET /api/samples)")
+    _refuse_photo_options(source)
     return to_ndarray(source.input, "input", max_elements=settings.max_json_elements)
+
+
+# the fields that say how a stored photo becomes numbers: meaningless for an inline `input`
+_PHOTO_OPTIONS = ("max_side", "color")
+
+
+def _refuse_photo_options(source: InputSource) -> None:
+    """A photo option set next to an inline `input` is a 422, not silently ignored.
+
+    A client that sends `max_side` with its own array expects a smaller result and would get
+    the full-size one with a 200. Only fields the client wrote count (`model_fields_set`), so
+    the schema's defaults never trigger this; an explicit ``"max_side": null`` means "no
+    downscaling", which is what an inline input gets anyway, so it passes. The suggestion is
+    a merge patch: null means leave the field out.
+    """
+    for name in _PHOTO_OPTIONS:
+        value = getattr(source, name)
+        if name in source.model_fields_set and value is not None:
+            raise ApiError(
+                422, "validation", name,
+                f"`{name}` {json.dumps(value)} applies only to a photo given by `image_id`; this "
+                f"request has an inline `input`, which is used as given: drop `{name}`",
+                accepted=f"`{name}` only with image_id; an inline input is used as given",
+                suggestion={name: None},
+            )
 
 
 def _check_photo_size(source: InputSource, store: ImageStore, settings: Settings) -> None:

@@ -53,13 +53,15 @@ class InputSource(StrictModel):
     )
     color: Literal["rgb", "gray"] = Field(
         default="rgb",
-        description='With `image_id`: `"rgb"` gives channels R, G, B; `"gray"` is Pillow\'s '
-        '`convert("L")` with no channel axis.',
+        description='With `image_id` only: `"rgb"` gives channels R, G, B; `"gray"` is '
+        'Pillow\'s `convert("L")` with no channel axis. Set next to an inline `input` it is a '
+        "422 (an inline input is used as given).",
     )
     max_side: int | None = Field(
         default=None, ge=1, le=16384,
-        description="With `image_id`: downscale the photo first so its longer side is at most "
-        "this many pixels (keeps big photos interactive). Never enlarges.",
+        description="With `image_id` only: downscale the photo first so its longer side is at "
+        "most this many pixels (keeps big photos interactive). Never enlarges. Set next to an "
+        "inline `input` it is a 422 (an inline input is used as given).",
         examples=[256],
     )
 

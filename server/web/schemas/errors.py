@@ -19,8 +19,9 @@ class ErrorResponse(BaseModel):
                          examples=["the output would be empty: axis 0: floor((2 + 0 + 0 - "
                                    "1*(3-1) - 1) / 1) + 1 = 0. ..."])
     accepted: str | None = Field(description="What would be accepted.")
-    suggestion: dict[str, Any] | None = Field(description="The nearest valid setting.",
-                                              examples=[{"padding": 1}])
+    suggestion: dict[str, Any] | None = Field(
+        description="The nearest valid setting, to merge into the request (a JSON merge "
+        "patch: null means leave that field out).", examples=[{"padding": 1}])
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="Validation errors: every problem found, same shape.")
 
