@@ -146,6 +146,21 @@ def test_animation_input_too_large_to_draw_is_limit(client: TestClient) -> None:
     _assert_error(client.post(URL, json=body), 422, "limit", "input")
 
 
+def test_animation_too_large_suggests_max_side_only_when_photo(client: TestClient) -> None:
+    # `max_side` next to an inline input is itself a 422, so suggesting it would be a dead end
+    side = MAX_SIDE + 1
+    inline = {"input": np.ones((side, side)).tolist(), "kernel": [[1.0]], "stride": side,
+              "limit": 1}
+    assert _assert_error(client.post(URL, json=inline), 422, "limit",
+                         "input")["suggestion"] is None
+    sample = client.get("/api/samples").json()[0]["id"]
+    photo = {"image_id": sample, "color": "gray", "max_side": side, "kernel": [[1.0]],
+             "stride": side, "limit": 1}
+    envelope = _assert_error(client.post(URL, json=photo), 422, "limit", "input")
+    assert envelope["suggestion"] == {"max_side": 16}
+    assert client.post(URL, json={**photo, **envelope["suggestion"]}).status_code == 200
+
+
 def test_animation_too_many_channels_is_limit(client: TestClient) -> None:
     c = MAX_CHANNELS + 1
     body = {"input": np.ones((c, 3, 3)).tolist(), "kernel": np.ones((1, c, 2, 2)).tolist()}

@@ -112,7 +112,7 @@ def _too_many(limit: int | None) -> ApiError:
                        f"{MAX_FRAMES}, or a smaller input", suggestion={"limit": MAX_FRAMES})
 
 
-def _check_picture(x: np.ndarray, pads: Any) -> None:
+def _check_picture(x: np.ndarray, pads: Any, *, photo: bool) -> None:
     if x.ndim != 3:
         raise ApiError(422, "shape", "input", f"an animation draws inputs with two spatial axes "
                        f"(a matrix, or channels of matrices); got {x.ndim - 1} spatial axis(es) "
@@ -123,10 +123,12 @@ def _check_picture(x: np.ndarray, pads: Any) -> None:
                           "channels")
     sides = [n + b + a for n, (b, a) in zip(x.shape[1:], pads, strict=True)]
     if max(sides) > MAX_SIDE:
+        # `max_side` only shrinks a photo: with an inline input it is itself a 422
         raise limit_error("input", f"the padded input is {sides[0]}x{sides[1]} cells; an "
                           f"animation draws at most {MAX_SIDE} per side", accepted=f"inputs of "
                           f"at most {MAX_SIDE} cells per side with the padding, e.g. a photo "
-                          "with a small `max_side`", suggestion={"max_side": 16})
+                          "with a small `max_side`", suggestion={"max_side": 16} if photo
+                          else None)
 
 
 def _axes(values: Any) -> str:
@@ -161,7 +163,7 @@ def _conv_scene(req: AnimationRequest, store: Any, settings: Any,
                 requested: int) -> tuple[Stage, list[StageFrame]]:
     conv_req = req.model_copy(update={"stride": 1 if req.stride is None else req.stride})
     job = plan_conv(conv_req, store, settings)  # type: ignore[arg-type]
-    _check_picture(job.x, job.pads)
+    _check_picture(job.x, job.pads, photo=req.image_id is not None)
     batch = frames(
         job.x, job.w, bias=job.bias, stride=job.stride, padding=job.pads,
         padding_mode=job.padding_mode, dilation=job.dilation, groups=job.groups, flip=job.flip,
@@ -216,7 +218,7 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
         dilation=req.dilation, ceil_mode=req.ceil_mode, count_include_pad=req.count_include_pad,
         offset=req.offset, limit=requested, positions=req.positions, channels=req.filters,
     )
-    _check_picture(x, batch.padding)
+    _check_picture(x, batch.padding, photo=req.image_id is not None)
     kh, kw = batch.window.shape[1:] if len(batch) else as_tuple(req.kernel_size, 2, "kernel_size")
     stage_frames = []
     for i in range(len(batch)):
