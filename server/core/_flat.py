@@ -90,6 +90,9 @@ class FlatTiles:
             view = self.flat[:, 0, : (b - a) * lay.row].reshape(channels, b - a, *lay.rest)
             padded_rows(plan, a, b, out=view)
             return self.flat
+        if plan.padding_mode == "zeros":
+            self._fill_phases_from_input(a, b, m0)
+            return self.flat
         shape = (channels, b - a, *plan.padded_shape[1:])
         if self._stage is None:
             full = plan.rows_needed(0, self.rows)
@@ -107,6 +110,40 @@ class FlatTiles:
             dst = self.flat[:, i, : m0 * lay.row].reshape(channels, m0, *lay.rest)
             dst[(slice(None),) + tuple(slice(0, n) for n in src.shape[1:])] = src
         return self.flat
+
+
+    def _fill_phases_from_input(self, a: int, b: int, m0: int) -> None:
+        """Zero padding: copy every phase plane straight from the input, one strided copy each.
+
+        (Padding the rows into a staging tile first, then splitting it, moves the data twice;
+        that is the only way for the reflecting modes.) Only cells that hold input are written,
+        plus the phase rows that fall in the top or bottom padding: the padding columns were
+        zeroed when the buffer was set up and no tile writes them.
+        """
+        plan, lay = self.plan, self.lay
+        channels = plan.x.shape[0]
+        firsts = (a,) + (0,) * (plan.ndim - 1)  # padded coordinate of phase index 0, per axis
+        lasts = (b,) + plan.padded_shape[1:]  # padded coordinates end here (exclusive)
+        for i, ph in enumerate(lay.phases):
+            dst = self.flat[:, i, : m0 * lay.row].reshape(channels, m0, *lay.rest)
+            src_index: list[slice] = [slice(None)]
+            dst_index: list[slice] = [slice(None)]
+            for axis, (p, s, first, last, n, (before, _)) in enumerate(
+                zip(ph, plan.stride, firsts, lasts, plan.x.shape[1:], plan.pads, strict=True)
+            ):
+                count = len(range(first + p, last, s))  # phase cells of this tile on the axis
+                # phase index j sits at padded coordinate first + p + s*j, input index minus before
+                start = first + p - before
+                lo = -(start // s) if start < 0 else 0  # ceil(-start / s)
+                hi = min(count, -(-(n - start) // s)) if n > start else 0
+                hi = max(hi, lo)
+                if axis == 0:
+                    dst[:, :lo] = 0
+                    dst[:, hi:count] = 0
+                src_index.append(slice(start + s * lo, start + s * hi, s))
+                dst_index.append(slice(lo, hi))
+            if all(sl.stop > sl.start for sl in dst_index[1:]):
+                dst[tuple(dst_index)] = plan.x[tuple(src_index)]
 
 
 def row_tiles(total: int, rows: int) -> Iterator[tuple[int, int]]:

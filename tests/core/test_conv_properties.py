@@ -154,3 +154,30 @@ def test_flip_1d_matches_numpy_convolve(n: int, k: int, s: int) -> None:
     x, w = rng.standard_normal(n), rng.standard_normal(k)
     full = np.convolve(x, w, mode="full")
     assert close(conv(x, w, flip=True, padding="full", stride=s), full[::s])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.integers(1, 4),
+    st.integers(0, 6),
+    st.integers(0, 6),
+    st.integers(1, 3),
+    st.sampled_from([1, 200, 2000, None]),
+    st.integers(0, 2**16),
+)
+def test_strided_zero_padding_tiles_match_oracle(
+    nd: int, stride: int, before: int, after: int, k: int, tile_bytes: Any, seed: int
+) -> None:
+    # zero padding with a stride fills each stride phase straight from the input, tile by tile;
+    # paddings wider than the stride (whole phase rows of padding) and tiny tiles are the edges
+    rng = np.random.default_rng(seed)
+    spatial = [int(rng.integers(1, 9 if nd < 3 else 6)) for _ in range(nd)]
+    if any(n + before + after < k for n in spatial):
+        before = k
+    x = rng.integers(-4, 5, (2, *spatial)).astype(np.float64)
+    w = rng.integers(-3, 4, (3, 2, *([k] * nd))).astype(np.float64)
+    kw = {"stride": stride, "padding": [[before, after]] * nd}
+    ref = conv_ref(x, w, **kw)
+    for method in ("direct", "im2col"):
+        assert close(conv(x, w, method=method, tile_bytes=tile_bytes, **kw), ref)
