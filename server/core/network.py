@@ -20,9 +20,12 @@ from . import _keras_args as args
 from .errors import OutputSizeError, ParameterError, ShapeError
 from .shapes import explain_output_shape, output_shape, resolve_padding
 
-__all__ = ["LayerSummary", "NetworkSummary", "summarize", "LAYER_TYPES"]
+__all__ = ["ACCEPTED", "ACTIVATION_NAMES", "LAYER_TYPES", "LayerSummary", "NetworkSummary",
+           "keras_name", "summarize"]
 
 LAYER_TYPES = tuple(args.LAYER_ARGS)
+ACTIVATION_NAMES = args.ACTIVATION_NAMES
+ACCEPTED = args.ACCEPTED  # what each Keras argument accepts, for the web layer's messages
 Shape = tuple[int, ...]
 
 
@@ -96,8 +99,8 @@ def _needs_map(i: int, kind: str, shape: Shape) -> None:
     """Spatial layers take ``[H, W, C]``; Keras refuses them after Flatten/Dense/global pooling."""
     if len(shape) != 3:
         raise ShapeError(
-            f"`layers[{i}]` ({kind}) needs a 3-D input [height, width, channels] but receives "
-            f"{list(shape)}: a vector has no height and width to slide a window over",
+            f"`layers[{i}]` (type {kind}) needs a 3-D input [height, width, channels] but "
+            f"receives {list(shape)}: a vector has no height and width to slide a window over",
             param=args.field(i, "type"),
             accepted="a layer that takes a vector here (Dense, Dropout, Activation, "
             "BatchNormalization, Flatten), or this layer moved before the Flatten")

@@ -32,6 +32,7 @@ from .routes import (
     health,
     images,
     kernels,
+    network,
     pool,
     samples,
 )
@@ -59,6 +60,8 @@ TAGS = [
     {"name": "convolution", "description": "Convolution as numbers, `.npy`, PNG, and frames."},
     {"name": "pooling", "description": "Max, average and global pooling; pooling frames."},
     {"name": "layers", "description": "Other layers: dropout."},
+    {"name": "networks", "description": "Layer stacks in Keras's vocabulary: output shapes and "
+     "parameter counts, as `model.summary()` reports them."},
     {"name": "service", "description": "Health and version."},
 ]
 
@@ -143,7 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = anyio.CapacityLimiter(settings.max_concurrency)
     app.state.samples = []
     install_error_handlers(app)
-    api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout)
+    api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
+           network)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)

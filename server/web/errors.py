@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..core.errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
+from ..core.network import ACCEPTED as NETWORK_ACCEPTED
+from ..core.network import LAYER_TYPES
 from ..imaging.decode import ImageError
 from ..store import ImageNotFoundError
 
@@ -60,6 +62,9 @@ ACCEPTED: dict[str, str] = {
     "seed": "an int >= 0",
     "file": "a PNG, JPEG, WebP, GIF, BMP or TIFF image in a multipart field named `file`",
     "body": "a JSON object with finite numbers (NaN and Infinity are not JSON)",
+    "input_shape": "[height, width, channels]: three ints from 1 to 8192",
+    "layers": "a list of at most 64 layer objects, each naming its Keras class in `type`",
+    "layers.type": "one of " + ", ".join(LAYER_TYPES) + " (Keras class names)",
 }
 
 MAX_MESSAGE = 2000
@@ -187,12 +192,34 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Lists whose items a client edits one by one: their errors name the item, `layers[2].filters`,
+# so a page can show the message beside that very control. Elsewhere an index would only be noise.
+_INDEXED = {"layers", "input_shape"}
+
+
 def _field_from_loc(loc: tuple[Any, ...]) -> str:
     # pydantic puts union member tags ("int", "list[int]", "literal[...]", model names) in loc
-    parts = [str(p) for p in loc[1:] if isinstance(p, str) and not _is_tag(p)]
+    parts: list[str] = []
+    previous: Any = None
+    for p in loc[1:]:
+        if isinstance(p, int) and previous in _INDEXED and parts:
+            parts[-1] += f"[{p}]"
+        elif isinstance(p, str) and not _is_tag(p):
+            parts.append(p)
+        previous = p
     if loc and loc[0] in ("query", "path", "header") and parts:
         return parts[-1]
     return ".".join(parts) if parts else "body"
+
+
+def _accepted(field: str) -> str | None:
+    """What a field accepts: its own entry, a layer argument's (Keras's), or its parent's."""
+    top, last = field.split(".")[0], field.split(".")[-1]
+    if top.startswith("layers[") and "." in field:
+        return NETWORK_ACCEPTED.get(last) or (ACCEPTED["layers.type"] if last == "type" else None)
+    # `pool.*` fields mean what the pool endpoint's fields of the same name mean
+    return (ACCEPTED.get(field) or (top == "pool" and ACCEPTED.get(last))
+            or ACCEPTED.get(top.split("[")[0]) or None)
 
 
 def _is_tag(part: str) -> bool:
@@ -237,10 +264,11 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
                        f"got {kind}")
         else:
             message = f"`{field}`: {item.get('msg', 'invalid value')}{_received(item)}"
-        top, last = field.split(".")[0], field.split(".")[-1]
-        # `pool.*` fields mean what the pool endpoint's fields of the same name mean
-        accepted = (ACCEPTED.get(field) or (top == "pool" and ACCEPTED.get(last))
-                    or ACCEPTED.get(top))
+        if item.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            # the layer's `type` is what is wrong (missing or not a Keras class we know)
+            field = f"{field}.type"
+            message = f"`{field}`: {item.get('msg', 'invalid value')}"
+        accepted = _accepted(field)
         if item.get("type") == "extra_forbidden":
             accepted = "only the fields this endpoint documents in /docs (check the spelling)"
         items.append(envelope(422, "validation", field, message, accepted=accepted))
