@@ -91,6 +91,12 @@ QUICK_CASES = [
 
 clock = time.process_time if SINGLE else time.perf_counter
 BLOCKS = "--blocks" in sys.argv
+SETTLE = 0.0
+"""Seconds of idle time before each timed call (``--settle``): by then both libraries' idle
+workers have stopped spinning (OpenBLAS after about 0.1 s, GNU OpenMP after well under that), so
+neither side runs while the other's pool still burns a core, and neither pays for its own
+workers being put to sleep early (``--quiet-threads``). Every call starts the way a server's
+call does after a pause: workers asleep, caches warm."""
 
 
 def interleaved(
@@ -109,6 +115,8 @@ def interleaved(
     for i, name in order:
         if name in slow and i >= 3:
             continue
+        if SETTLE:
+            time.sleep(SETTLE)
         t0 = clock()
         fns[name]()
         times[name].append(clock() - t0)
@@ -250,6 +258,7 @@ def run_memory(side: int, filters: int, rng: np.random.Generator) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (CI smoke)")
+    parser.add_argument("--settle", type=float, default=0.0, help="idle seconds before each call")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per case")
     parser.add_argument(
         "--single-thread", action="store_true", help="CPU time, one thread on both sides"
@@ -261,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         "--blocks", action="store_true", help="time each implementation in its own block"
     )
     args = parser.parse_args(argv)
+    global SETTLE
+    SETTLE = args.settle
     rng = np.random.default_rng(0)
     rounds = args.rounds or (2 if args.quick else 15)
     print(
@@ -269,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         f"scipy {scipy.__version__ if scipy else 'absent'}; median of {rounds} rounds"
         + (" of CPU time, one thread each" if SINGLE else " of wall time")
         + (", in blocks" if BLOCKS else ", interleaved")
+        + (f", {SETTLE:g} s idle before each call" if SETTLE else "")
         + f"; OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', '-')}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}\n"
     )
