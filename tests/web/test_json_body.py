@@ -5,8 +5,8 @@ small one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -17,6 +17,7 @@ from server.config import Settings
 from server.web import deps
 from server.web.app import create_app
 
+T = TypeVar("T")
 JSON = {"content-type": "application/json"}
 SMALL = b'{"input": [[1, 2], [3, 4]], "kernel": [[1]]}'
 
@@ -29,6 +30,13 @@ def _big_body(text: bytes = b"1") -> bytes:
     return body
 
 
+def _run(func: Callable[[], Awaitable[T]]) -> T:
+    """Run ``func`` on an event loop in a thread of its own: the browser tests' Playwright keeps
+    a loop running on the main thread for the whole session, where `anyio.run` would refuse."""
+    with anyio.from_thread.start_blocking_portal() as portal:
+        return portal.call(func)
+
+
 def _post_in_loop(app: Any, body: bytes) -> tuple[httpx.Response, threading.Thread]:
     """POST ``body`` to /api/conv in an event loop of our own; answer it and the loop's thread."""
 
@@ -38,7 +46,7 @@ def _post_in_loop(app: Any, body: bytes) -> tuple[httpx.Response, threading.Thre
             return await client.post("/api/conv", content=body, headers=JSON), \
                 threading.current_thread()
 
-    return anyio.run(run)
+    return _run(run)
 
 
 def _record_threads(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
@@ -112,7 +120,7 @@ def test_health_answers_while_big_body_parses(settings: Settings,
         assert answers["health"].status_code == 200
         assert answers["big"].status_code == 200, answers["big"].text
 
-    anyio.run(run)
+    _run(run)
 
 
 def _assert_big_error(make_client: Callable[..., Any], assert_error: Any, body: bytes,
