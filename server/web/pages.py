@@ -41,6 +41,12 @@ def get_step(request: Request) -> HTMLResponse:
     return _page(request, "step.html")
 
 
+@router.get("/network", response_class=HTMLResponse)
+def get_network(request: Request) -> HTMLResponse:
+    """Layer stacks: build a Keras model and see its shapes and parameter counts."""
+    return _page(request, "network.html")
+
+
 def mount_static(app: FastAPI) -> None:
     """Serve ``static/`` at ``/static`` (ES modules, the stylesheet, sample photos)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

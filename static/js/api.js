@@ -12,6 +12,7 @@ export class ApiError extends Error {
     this.field = envelope.field ?? null;
     this.accepted = envelope.accepted ?? null;
     this.suggestion = envelope.suggestion ?? null;
+    this.alternatives = envelope.alternatives ?? [];
     this.errors = envelope.errors ?? [];
   }
 }
@@ -114,6 +115,8 @@ export async function fetchPreview(id, maxSide, opts = {}) {
 export const conv = (body, opts) => postJSON("/api/conv", body, opts);
 export const pool = (body, opts) => postJSON("/api/pool", body, opts);
 export const frames = (body, opts) => postJSON("/api/frames", body, opts);
+/** POST /api/network: Keras's model.summary() for {input_shape, layers}: {layers, total_params, ...}. */
+export const network = (body, opts) => postJSON("/api/network", body, opts);
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
 export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 

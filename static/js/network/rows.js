@@ -1,0 +1,146 @@
+// The editable rows of the stack: one <li> per layer with its Keras arguments inline, and the
+// empty slots (shape glyph, output, parameters, note, error) that view.js fills from the server.
+// Rows are rebuilt only when the stack's structure changes, so typing never loses focus.
+import { t } from "../i18n.js";
+import { ACTIVATIONS, SPECS } from "./layers.js";
+
+const el = (tag, attrs = {}, children = []) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+};
+
+// The kind of layer, for its colour: weights (conv, dense), reshaping (pool, flatten), other.
+export const FAMILY = {
+  Conv2D: "conv", Dense: "dense", MaxPooling2D: "pool", AveragePooling2D: "pool",
+  GlobalMaxPooling2D: "pool", GlobalAveragePooling2D: "pool", Flatten: "reshape",
+  BatchNormalization: "norm", Activation: "act", Dropout: "act",
+};
+
+function showValue(value) {
+  if (value === null || value === undefined) return "";
+  return Array.isArray(value) ? value.join("x") : String(value);
+}
+
+/** The value a control holds, as the API expects it; text it cannot read goes as it is, so
+ *  the server's message (naming this very field) explains what is wrong. */
+export function readArg(spec, input) {
+  if (spec.kind === "bool") return input.checked;
+  const text = input.value.trim();
+  if (spec.kind === "activation") return text === "" ? null : text;
+  if (spec.kind === "padding" || spec.kind === "act") return text;
+  if (spec.kind === "pairOrNull" && text === "") return null;
+  if (spec.kind === "int" || spec.kind === "rate") return text === "" ? null : Number(text);
+  const m = /^(\d+)\s*(?:[x×*,]\s*(\d+))?$/.exec(text);
+  if (!m) return text;
+  return m[2] === undefined ? Number(m[1]) : [Number(m[1]), Number(m[2])];
+}
+
+function control(spec, value, id) {
+  const common = { id, "data-arg": spec.name, "data-testid": `arg-${spec.name}` };
+  if (spec.kind === "bool") {
+    const box = el("input", { ...common, type: "checkbox" });
+    box.checked = Boolean(value);
+    return box;
+  }
+  if (spec.kind === "padding" || spec.kind === "activation" || spec.kind === "act") {
+    const names = spec.kind === "padding" ? ["valid", "same"] : ACTIVATIONS;
+    const select = el("select", common);
+    if (spec.kind === "activation") select.append(el("option", { value: "", text: t("nw.act.none") }));
+    for (const name of names) {
+      if (spec.kind === "activation" && name === "linear") continue; // "none" is linear
+      select.append(el("option", { value: name, text: name }));
+    }
+    select.value = value ?? "";
+    return select;
+  }
+  if (spec.kind === "int" || spec.kind === "rate") {
+    const rate = spec.kind === "rate";
+    return el("input", {
+      ...common, type: "number", inputmode: rate ? "decimal" : "numeric",
+      min: rate ? "0" : "1", max: rate ? "0.95" : String(spec.max), step: rate ? "0.05" : "1",
+      value: showValue(value),
+    });
+  }
+  const input = el("input", {
+    ...common, type: "text", inputmode: "numeric", size: "5", spellcheck: "false",
+    value: showValue(value), title: t("nw.pair.hint"),
+  });
+  if (spec.kind === "pairOrNull") input.placeholder = t("nw.strides.same");
+  return input;
+}
+
+function tool(testid, label, symbol, action) {
+  return el("button", {
+    type: "button", class: "btn btn-small nw-tool", "data-testid": testid, "data-action": action,
+    title: label, "aria-label": label,
+  }, [symbol]);
+}
+
+function row(layer, index, count) {
+  const family = FAMILY[layer.type];
+  const li = el("li", { class: "nw-row", "data-index": String(index), "data-family": family,
+                        "data-testid": "layer-row" });
+  const head = el("div", { class: "nw-row-head" }, [
+    el("span", { class: "nw-index", text: String(index) }), // numbered like layers[i] in errors
+    el("span", { class: "nw-type", "data-testid": "layer-type", text: layer.type }),
+    el("code", { class: "nw-name", "data-testid": "layer-name" }),
+    el("span", { class: "nw-type-hint", text: t(`nw.type.${layer.type}`) }),
+  ]);
+  const tools = el("span", { class: "nw-tools" }, [
+    tool("move-up", t("nw.up"), "↑", "up"), tool("move-down", t("nw.down"), "↓", "down"),
+    tool("remove-layer", t("nw.remove"), "✕", "remove"),
+  ]);
+  tools.children[0].disabled = index === 0;
+  tools.children[1].disabled = index === count - 1;
+  head.append(tools);
+
+  const args = el("div", { class: "nw-args" });
+  for (const spec of SPECS[layer.type]) {
+    const id = `nw-${index}-${spec.name}`;
+    const input = control(spec, layer[spec.name], id);
+    const label = el("label", { for: id }, [el("code", { text: spec.name })]);
+    const cls = spec.kind === "bool" ? "nw-arg nw-arg-bool" : "nw-arg";
+    args.append(el("div", { class: cls, "data-arg": spec.name }, [label, input]));
+  }
+
+  const result = el("div", { class: "nw-result" }, [
+    el("div", { class: "nw-glyph", "aria-hidden": "true" }),
+    el("div", { class: "nw-numbers" }, [
+      el("span", { class: "nw-shape", "data-testid": "layer-shape" }),
+      el("span", { class: "nw-params", "data-testid": "layer-params" }),
+      el("code", { class: "nw-formula", "data-testid": "layer-formula" }),
+      el("span", { class: "nw-bar", "aria-hidden": "true" }, [el("span")]),
+    ]),
+  ]);
+  const note = el("p", { class: "nw-note caption", "data-testid": "layer-note" });
+  const explain = el("p", { class: "nw-explain", "data-testid": "layer-explain" });
+  const error = el("div", { class: "nw-error error-box", "data-testid": "layer-error",
+                            role: "alert", hidden: "" });
+  const foot = el("div", { class: "nw-foot" }, [note, explain]);
+  li.append(head, el("div", { class: "nw-body" }, [args, result]), foot, error);
+  return li;
+}
+
+/** Rebuild the list for `layers`; `onEdit(index, name, value)` and `onTool(index, action)`. */
+export function renderRows(list, layers, { onEdit, onTool }) {
+  list.replaceChildren(...layers.map((layer, i) => row(layer, i, layers.length)));
+  list.onclick = (event) => {
+    const button = event.target.closest("[data-action]");
+    if (!button) return;
+    onTool(Number(button.closest(".nw-row").dataset.index), button.dataset.action);
+  };
+  list.oninput = list.onchange = (event) => {
+    const input = event.target.closest("[data-arg]");
+    const rowEl = event.target.closest(".nw-row");
+    if (!input || !rowEl || input.classList.contains("nw-arg")) return;
+    const index = Number(rowEl.dataset.index);
+    const spec = SPECS[layers[index].type].find((s) => s.name === input.dataset.arg);
+    onEdit(index, spec.name, readArg(spec, input));
+  };
+}
