@@ -164,3 +164,95 @@ export function resize2d(grid, rows, cols) {
       return sr >= 0 && sr < r0 && sc >= 0 && sc < c0 ? grid[sr][sc] : 0;
     }));
 }
+
+// ---- any number of spatial axes (1 to 3), and how the step views draw them ----
+// A 1-D signal is drawn as one row of cells, a 2-D map as itself, a 3-D volume as its depth
+// slices side by side; every view asks these helpers instead of assuming two axes.
+
+/** Number of elements of an array of `shape`. */
+export function sizeOf(shape) {
+  return shape.reduce((a, n) => a * n, 1);
+}
+
+/** Shape of a nested array (the first element of every level). */
+export function shapeOf(array) {
+  const shape = [];
+  for (let a = array; Array.isArray(a); a = a[0]) shape.push(a.length);
+  return shape;
+}
+
+/** Every coordinate of `shape`, row-major (the server's order of frames and of patch values). */
+export function indices(shape) {
+  const out = [];
+  const walk = (prefix, axis) => {
+    if (axis === shape.length) { out.push(prefix); return; }
+    for (let i = 0; i < shape[axis]; i++) walk([...prefix, i], axis + 1);
+  };
+  walk([], 0);
+  return out;
+}
+
+/** Row-major position of `coords` in `shape`. */
+export function ravel(coords, shape) {
+  return coords.reduce((acc, c, i) => acc * shape[i] + c, 0);
+}
+
+/** The value at `coords` of a nested array (undefined outside it). */
+export function valueAt(array, coords) {
+  let a = array;
+  for (const c of coords) {
+    if (!Array.isArray(a)) return undefined;
+    a = a[c];
+  }
+  return a;
+}
+
+/** A nested array of `shape` filled with `fill`. */
+export function filled(shape, fill = null) {
+  if (!shape.length) return fill;
+  return Array.from({ length: shape[0] }, () => filled(shape.slice(1), fill));
+}
+
+/** Where a coordinate is drawn: {slice, row, col}. 1-D: row 0; 3-D: the first axis is the slice. */
+export function planeOf(coords) {
+  if (coords.length === 1) return { slice: 0, row: 0, col: coords[0] };
+  if (coords.length === 2) return { slice: 0, row: coords[0], col: coords[1] };
+  return { slice: coords[0], row: coords[1], col: coords[2] };
+}
+
+/** The grids an array of `shape` is drawn as: {slices, rows, cols} (inverse of planeOf). */
+export function planeShape(shape) {
+  const { slice, row, col } = planeOf(shape.map((n) => n - 1));
+  return { slices: slice + 1, rows: row + 1, cols: col + 1 };
+}
+
+/** The coordinate drawn at (slice, row, col) for `ndim` axes. */
+export function fromPlane(slice, row, col, ndim) {
+  if (ndim === 1) return [col];
+  if (ndim === 2) return [row, col];
+  return [slice, row, col];
+}
+
+/**
+ * The taps of one window: [{tap, at}] in row-major kernel order, `tap` the kernel coordinate and
+ * `at` = origin + tap*dilation the coordinate in the padded input (origin = position*stride).
+ */
+export function windowTaps(origin, kernel, dilation) {
+  const d = asTuple(dilation, kernel.length);
+  return indices(kernel).map((tap) => ({ tap, at: tap.map((k, i) => origin[i] + k * d[i]) }));
+}
+
+/**
+ * Every padded-input coordinate that the weight at kernel coordinate `tap` multiplies: the same
+ * tap of every window. `axes` as returned by describe().
+ */
+export function weightReach(tap, axes) {
+  return indices(axes.map((a) => a.size)).map((out) => out.map((o, i) => o * axes[i].s + tap[i] * axes[i].d));
+}
+
+/** The receptive field of output `out`: the input coordinates (padding excluded) it reads. */
+export function receptiveField(out, axes) {
+  const per = tapsPerAxis(out, axes).map((list) => list.filter((t) => t.inside).map((t) => t.input));
+  const shape = per.map((list) => list.length);
+  return indices(shape).map((idx) => idx.map((j, i) => per[i][j]));
+}
