@@ -1,14 +1,35 @@
-// Editing the scene: the typed form, random inputs, and a crop of a photo downscaled to at most
-// 16x16 cells. Everything ends in setScene(scene); the page reloads the frames from there.
+// Editing the scene: the typed form (a 1-D signal, a 2-D matrix or a 3-D volume), random inputs,
+// and a crop of a photo downscaled to at most 16x16 cells. Everything ends in setScene(scene);
+// the page reloads the frames from there.
 import * as api from "../api.js";
 import { t, getLang } from "../i18n.js";
 import {
-  fitKernel, kernelToText, matrixToText, paddingToText, randomInput, textToBias, textToKernel,
-  textToMatrix, textToPadding, textToPair,
+  STARTERS, arrayToText, axesToText, defaultKernel, fitKernel, kernelToText, paddingToText,
+  randomInput, sceneDims, textToArray, textToAxes, textToBias, textToKernel, textToPadding,
+  textToSize,
 } from "./scenes.js";
 
 const MAX_SIDE = 16;
-const DEFAULT_KERNEL = [[[[1, 0, -1], [1, 0, -1], [1, 0, -1]]]];
+// Longest side of a random input per number of axes: every step stays on the page.
+const RANDOM_SIDE = { 1: 32, 2: MAX_SIDE, 3: 6 };
+
+/** Labels and hints that depend on the number of axes: 2-D keeps the original keys. */
+const DIMS_TEXT = {
+  "st-input-label": "st.setup.input",
+  "st-input-hint": "st.setup.input.hint",
+  "st-kernel-hint": "st.setup.kernel.hint",
+};
+
+function setDimsText(form, nd) {
+  const suffix = nd === 2 ? "" : `.${nd}d`;
+  for (const [cls, key] of Object.entries(DIMS_TEXT)) {
+    const node = form.querySelector(`.${cls}`);
+    node.dataset.i18n = key + suffix;
+    node.textContent = t(key + suffix);
+  }
+  form.padding.dataset.i18nTitle = `st.setup.padding.hint${suffix}`;
+  form.padding.title = t(`st.setup.padding.hint${suffix}`);
+}
 
 function showFields(form, op) {
   const group = op === "max" || op === "avg" ? "pool" : op;
@@ -19,16 +40,19 @@ function showFields(form, op) {
 }
 
 function fillForm(form, scene) {
+  const nd = sceneDims(scene);
   form.op.value = scene.op;
-  form.input.value = matrixToText(scene.input);
-  if (scene.kernel) form.kernel.value = kernelToText(scene.kernel);
+  form.dims.value = String(nd);
+  form.input.value = arrayToText(scene.input, nd);
+  if (scene.kernel) form.kernel.value = kernelToText(scene.kernel, nd);
   form.bias.value = scene.bias ? scene.bias.join(" ") : "";
-  form.stride.value = scene.stride[0] === scene.stride[1] ? String(scene.stride[0]) : scene.stride.join(" ");
-  form.dilation.value = scene.dilation[0] === scene.dilation[1] ? String(scene.dilation[0]) : scene.dilation.join(" ");
+  form.stride.value = axesToText(scene.stride);
+  form.dilation.value = axesToText(scene.dilation);
   form.padding.value = paddingToText(scene.padding);
   form.padding_mode.value = scene.padding_mode;
   form.activation.value = scene.activation || "";
-  if (scene.pool) form.pool.value = scene.pool[0] === scene.pool[1] ? String(scene.pool[0]) : scene.pool.join(" ");
+  if (scene.pool) form.pool.value = axesToText(scene.pool);
+  setDimsText(form, nd);
   form.ceil_mode.checked = scene.ceil_mode;
   form.flip.checked = Boolean(scene.flip);
   form.groups.value = String(scene.groups || 1);
@@ -45,42 +69,79 @@ function readForm(form, previous) {
     }
   };
   const op = form.op.value;
-  const input = field("input", textToMatrix, t("st.setup.input"));
+  const nd = Number(form.dims.value);
+  const axes = (v) => textToAxes(v, nd);
+  const inputLabel = form.querySelector(".st-input-label").textContent;
+  const input = field("input", (v) => textToArray(v, nd), inputLabel);
   const scene = { ...previous, op, input };
-  scene.stride = field("stride", textToPair, t("st.setup.stride"));
-  scene.padding = field("padding", textToPadding, t("st.setup.padding"));
-  scene.dilation = field("dilation", textToPair, t("st.setup.dilation"));
+  scene.stride = field("stride", axes, t("st.setup.stride"));
+  scene.padding = field("padding", (v) => textToPadding(v, nd), t("st.setup.padding"));
+  scene.dilation = field("dilation", axes, t("st.setup.dilation"));
   scene.padding_mode = form.padding_mode.value;
   scene.activation = form.activation.value || null;
   scene.ceil_mode = form.ceil_mode.checked;
   if (op === "conv") {
     const text = form.kernel.value.trim();
-    scene.kernel = text ? field("kernel", textToKernel, t("st.setup.kernel")) : fitKernel(DEFAULT_KERNEL, input.length);
+    scene.kernel = text ? field("kernel", (v) => textToKernel(v, nd), t("st.setup.kernel")) : defaultKernel(nd, input.length);
     scene.bias = field("bias", textToBias, t("st.setup.bias"));
     scene.flip = form.flip.checked;
-    scene.groups = field("groups", (v) => textToPair(v)[0], t("st.setup.groups"));
+    scene.groups = field("groups", (v) => textToAxes(v, 1)[0], t("st.setup.groups"));
   } else if (op === "max" || op === "avg") {
-    scene.pool = field("pool", textToPair, t("st.setup.pool"));
+    scene.pool = field("pool", axes, t("st.setup.pool"));
   }
   return scene;
 }
 
-/** A new input keeps the rest of the scene; a convolution gets a kernel with matching channels. */
+/**
+ * A new input keeps the rest of the scene; a convolution gets a kernel with matching channels,
+ * and one with as many axes as the input (the default kernel when the axes changed).
+ */
 function withInput(scene, input) {
+  const nd = sceneDims({ input });
   const next = { ...scene, input };
-  if (next.op === "conv") next.kernel = fitKernel(next.kernel || DEFAULT_KERNEL, input.length);
+  const keep = next.kernel && sceneDims(scene) === nd ? next.kernel : defaultKernel(nd);
   if (next.padding_mode !== "zeros") next.padding_mode = "zeros";
   // Groups must divide the channels; a new input that breaks that starts from one group.
   if (input.length % (next.groups || 1)) next.groups = 1;
-  if (next.op === "conv") next.kernel = fitKernel(next.kernel || DEFAULT_KERNEL, input.length / (next.groups || 1));
+  if (next.op === "conv") next.kernel = fitKernel(keep, input.length / (next.groups || 1));
   return next;
+}
+
+/**
+ * Switching the number of axes: text the user has not edited since the form was filled gets a
+ * starter example of the new shape; per-axis fields with the wrong count go back to one number.
+ */
+function switchDims(form, nd, untouched) {
+  setDimsText(form, nd);
+  // A starter stays "untouched" (replaceable on the next switch); typed text is never replaced.
+  if (form.input.value === untouched.input || !form.input.value.trim()) {
+    form.input.value = arrayToText(STARTERS[nd].input, nd);
+    untouched.input = form.input.value;
+  }
+  if (form.kernel.value === untouched.kernel || !form.kernel.value.trim()) {
+    form.kernel.value = kernelToText(STARTERS[nd].kernel, nd);
+    untouched.kernel = form.kernel.value;
+  }
+  for (const name of ["stride", "dilation", "pool", "padding"]) {
+    const parts = form[name].value.trim().split(/[\s,;x×]+/).filter(Boolean);
+    if (parts.length > 1 && parts.length !== nd) form[name].value = parts[0];
+  }
 }
 
 export function initEditor({ store, setScene, showError }) {
   const form = document.querySelector('[data-testid="scene-form"]');
-  fillForm(form, store.get("scene"));
-  store.on("change:scene", ({ value }) => fillForm(form, value));
+  const untouched = { input: "", kernel: "" };
+  const refill = (scene) => {
+    fillForm(form, scene);
+    untouched.input = form.input.value;
+    untouched.kernel = form.kernel.value;
+  };
+  refill(store.get("scene"));
+  store.on("change:scene", ({ value }) => refill(value));
   form.op.addEventListener("change", () => showFields(form, form.op.value));
+  form.dims.addEventListener("change", () => switchDims(form, Number(form.dims.value), untouched));
+  // Hints name the axes in the page's language: re-word them when it changes.
+  document.addEventListener("langchange", () => setDimsText(form, Number(form.dims.value)));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     try {
@@ -94,14 +155,15 @@ export function initEditor({ store, setScene, showError }) {
   random.addEventListener("submit", (e) => {
     e.preventDefault();
     try {
-      const [h, w] = textToPair(random.size.value).map((v) => Math.min(v, MAX_SIDE));
+      const asked = textToSize(random.size.value);
+      const shape = asked.map((v) => Math.min(v, RANDOM_SIDE[asked.length]));
       const c = Math.max(1, Math.min(4, Number(random.channels.value) || 1));
       let lo = Number(random.lo.value);
       let hi = Number(random.hi.value);
       if (!Number.isFinite(lo)) lo = 0;
       if (!Number.isFinite(hi)) hi = 9;
       if (hi < lo) [lo, hi] = [hi, lo];
-      setScene(withInput(store.get("scene"), randomInput(c, h, w, Math.round(lo), Math.round(hi))));
+      setScene(withInput(store.get("scene"), randomInput(c, shape, Math.round(lo), Math.round(hi))));
     } catch (err) {
       showError(t("st.error.parse", { field: t("st.random.size"), detail: err.key ? t(err.key, err.params) : err.message }));
     }

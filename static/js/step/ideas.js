@@ -3,7 +3,10 @@
 // the connections of one output) and dropout (POST /api/dropout on the scene's output map).
 import * as api from "../api.js";
 import { fmt, t } from "../i18n.js";
-import { tapsPerAxis } from "../geometry.js";
+import {
+  indices, planeOf, planeShape, receptiveField, shapeOf, sizeOf, valueAt,
+} from "../geometry.js";
+import { positionText } from "./formula.js";
 
 const byId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -28,13 +31,27 @@ function cellGrid(rows, cols, { cls, button = false } = {}) {
   return { box, cells };
 }
 
+/**
+ * Cells of an array of `shape` (1 to 3 axes) drawn like the stage does: one grid, a 1-D array as
+ * one row of it, a 3-D one as its depth slices side by side. at(coords) finds a cell.
+ */
+function planeGrids(shape, opts = {}) {
+  const { slices, rows, cols } = planeShape(shape);
+  const grids = Array.from({ length: slices }, () => cellGrid(rows, cols, opts));
+  if (slices === 1) return { box: grids[0].box, at: (coords) => { const p = planeOf(coords); return grids[0].cells[p.row]?.[p.col]; } };
+  const box = document.createElement("div");
+  box.className = "ideas-volume";
+  box.append(...grids.map((g) => g.box));
+  return { box, at: (coords) => { const p = planeOf(coords); return grids[p.slice]?.cells[p.row]?.[p.col]; } };
+}
+
 /** Everything the weight comparison needs, from the model of the scene (conv only). */
 export function weightCounts(model) {
   const F = model.maps;
   const cg = model.channelsOf(0).length;
-  const inputs = model.C * model.H * model.W;
-  const outputs = F * model.oh * model.ow;
-  const taps = cg * model.kh * model.kw;
+  const inputs = model.C * sizeOf(model.spatial);
+  const outputs = F * model.P;
+  const taps = cg * sizeOf(model.kshape);
   return {
     inputs, outputs, taps, F,
     dense: inputs * outputs,
@@ -48,7 +65,7 @@ export function mountIdeas() {
   const drop = byId("dropout-demo");
   let model = null;
   let mode = "conv";   // which layer the connection picture shows: "dense" | "conv"
-  let focus = [0, 0];  // output cell whose connections are drawn
+  let focus = [0, 0];  // output coordinates whose connections are drawn
   let seed = 0;
   let grids = null;
   const latest = api.latestOnly();
@@ -95,14 +112,15 @@ export function mountIdeas() {
     // The connections of one output: all inputs (dense) or its window (convolution).
     const pics = document.createElement("div");
     pics.className = "ideas-pics";
-    const input = cellGrid(model.H, model.W, { cls: "ideas-in" });
-    const output = cellGrid(model.oh, model.ow, { cls: "ideas-out", button: true });
-    output.cells.forEach((line, r) => line.forEach((cell, c) => {
-      cell.setAttribute("aria-label", t("ideas.why.cell", { r, c }));
-      const pick = () => { focus = [r, c]; paintLinks(); };
+    const input = planeGrids(model.spatial, { cls: "ideas-in" });
+    const output = planeGrids(model.oshape, { cls: "ideas-out", button: true });
+    for (const at of indices(model.oshape)) {
+      const cell = output.at(at);
+      cell.setAttribute("aria-label", t("ideas.why.cell", { pos: positionText(at) }));
+      const pick = () => { focus = at; paintLinks(); };
       cell.addEventListener("mouseenter", pick);
       cell.addEventListener("focus", pick);
-    }));
+    }
     const switcher = document.createElement("div");
     switcher.className = "seg-group";
     switcher.setAttribute("role", "group");
@@ -127,15 +145,16 @@ export function mountIdeas() {
     const linkNote = document.createElement("p");
     linkNote.className = "ideas-note";
     linkNote.setAttribute("data-testid", "why-links");
+    const shapeText = (shape) => shape.join("×");
     const inputsCaption = model.C > 1
-      ? t("ideas.why.inputs_c", { c: model.C, h: model.H, w: model.W })
-      : t("ideas.why.inputs", { h: model.H, w: model.W });
+      ? t("ideas.why.inputs_c", { c: model.C, shape: shapeText(model.spatial) })
+      : t("ideas.why.inputs", { shape: shapeText(model.spatial) });
     pics.append(fig(inputsCaption, input.box),
       Object.assign(document.createElement("span"), { className: "ideas-arrow", textContent: "→" }),
-      fig(t("ideas.why.outputs", { h: model.oh, w: model.ow }), output.box));
+      fig(t("ideas.why.outputs", { shape: shapeText(model.oshape) }), output.box));
     body.append(bars, note, switcher, pics, linkNote);
     grids = { input, output, switcher, linkNote };
-    if (focus[0] >= model.oh || focus[1] >= model.ow) focus = [0, 0];
+    if (focus.length !== model.nd || focus.some((v, i) => v >= model.oshape[i])) focus = model.oshape.map(() => 0);
     paintLinks();
   }
 
@@ -143,21 +162,16 @@ export function mountIdeas() {
     if (!grids || !model) return;
     const { input, output, switcher, linkNote } = grids;
     switcher.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
-    const lit = new Set();
-    if (mode === "dense") {
-      for (let r = 0; r < model.H; r++) for (let c = 0; c < model.W; c++) lit.add(`${r},${c}`);
-    } else {
-      const [rows, cols] = tapsPerAxis(focus, model.axes);
-      for (const a of rows) for (const b of cols) if (a.inside && b.inside) lit.add(`${a.input},${b.input}`);
-    }
-    input.cells.forEach((line, r) => line.forEach((cell, c) => cell.classList.toggle("lit", lit.has(`${r},${c}`))));
-    output.cells.forEach((line, r) => line.forEach((cell, c) => {
-      cell.classList.toggle("lit", r === focus[0] && c === focus[1]);
-    }));
+    const reads = mode === "dense" ? indices(model.spatial) : receptiveField(focus, model.axes);
+    const lit = new Set(reads.map((at) => at.join(",")));
+    for (const at of indices(model.spatial)) input.at(at).classList.toggle("lit", lit.has(at.join(",")));
+    const key = focus.join(",");
+    for (const at of indices(model.oshape)) output.at(at).classList.toggle("lit", at.join(",") === key);
     const per = model.channelsOf(0).length;
+    const where = focus.join(", ");
     linkNote.textContent = mode === "dense"
-      ? t("ideas.why.links_dense", { n: lit.size * model.C, r: focus[0], c: focus[1] })
-      : t("ideas.why.links_conv", { n: lit.size * per, k: model.kh * model.kw * per, r: focus[0], c: focus[1] });
+      ? t("ideas.why.links_dense", { n: lit.size * model.C, at: where })
+      : t("ideas.why.links_conv", { n: lit.size * per, at: where });
   }
 
   // ---- dropout ----
@@ -170,7 +184,7 @@ export function mountIdeas() {
   function sourceMap() {
     if (!model || !model.outputs) return null;
     const map = model.outputs[0];
-    if (!map || map.some((row) => row.some((v) => v === null || !Number.isFinite(v)))) return null;
+    if (!map || [map].flat(Infinity).some((v) => v === null || !Number.isFinite(v))) return null;
     return map;
   }
 
@@ -185,25 +199,29 @@ export function mountIdeas() {
     }
     try {
       const answer = await latest((signal) => api.dropout({ input: x, p, seed, training: training.checked }, { signal }));
-      const rows = x.length;
-      const cols = x[0].length;
-      // Wide maps (a 16x16 photo crop) get smaller cells so both grids fit side by side.
-      const cls = cols > 6 ? "ideas-drop ideas-drop-small" : "ideas-drop";
-      const src = cellGrid(rows, cols, { cls });
-      const g = cellGrid(rows, cols, { cls });
+      const shape = shapeOf(x);
+      const n = sizeOf(shape);
+      // Wide maps (a 16x16 photo crop, a long signal) get smaller cells so both grids fit side by side.
+      const drawn = planeShape(shape);
+      const cls = drawn.cols * drawn.slices > 5 ? "ideas-drop ideas-drop-small" : "ideas-drop";
+      const src = planeGrids(shape, { cls });
+      const g = planeGrids(shape, { cls });
       g.box.setAttribute("data-testid", "dropout-after");
       let before = 0;
       let after = 0;
-      src.cells.forEach((line, r) => line.forEach((cell, c) => { cell.textContent = fmt(x[r][c], 2); }));
-      g.cells.forEach((line, r) => line.forEach((cell, c) => {
-        const kept = answer.mask[r][c];
+      for (const at of indices(shape)) {
+        const v = valueAt(x, at);
+        const out = valueAt(answer.output, at);
+        const kept = valueAt(answer.mask, at);
+        src.at(at).textContent = fmt(v, 2);
+        const cell = g.at(at);
         // A dropped cell shows what was lost, struck through; a kept one its scaled value.
-        cell.textContent = fmt(kept ? answer.output[r][c] + 0 : x[r][c], 2);
+        cell.textContent = fmt(kept ? out + 0 : v, 2);
         cell.classList.toggle("dropped", !kept);
-        cell.title = kept ? `${fmt(x[r][c], 3)} → ${fmt(answer.output[r][c], 3)}` : t("ideas.drop.dropped", { v: fmt(x[r][c], 3) });
-        before += x[r][c];
-        after += answer.output[r][c];
-      }));
+        cell.title = kept ? `${fmt(v, 3)} → ${fmt(out, 3)}` : t("ideas.drop.dropped", { v: fmt(v, 3) });
+        before += v;
+        after += out;
+      }
       const fig = (caption, node) => {
         const f = document.createElement("figure");
         f.className = "ideas-fig";
@@ -215,7 +233,7 @@ export function mountIdeas() {
         fig(answer.training ? t("ideas.drop.after", { p: fmt(p, 2) }) : t("ideas.drop.after_eval"), g.box));
       summary.textContent = answer.training
         ? t("ideas.drop.summary", {
-          kept: answer.kept, n: rows * cols, scale: fmt(1 / (1 - p), 3), before: fmt(before, 2), after: fmt(after, 2),
+          kept: answer.kept, n, scale: fmt(1 / (1 - p), 3), before: fmt(before, 2), after: fmt(after, 2),
         })
         : t("ideas.drop.eval");
     } catch (err) {

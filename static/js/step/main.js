@@ -5,11 +5,13 @@ import * as api from "../api.js";
 import { applyI18n, t, fmt, getLang } from "../i18n.js";
 import { createStore, debounce } from "../state.js";
 import { isProjector, setProjector } from "../theme.js";
-import { buildModel, frameAt, requestBody, MAX_FRAMES } from "./model.js";
+import { buildModel, frameAt, requestBody, sceneWindow, MAX_FRAMES } from "./model.js";
 import { buildStage } from "./stage.js";
-import { describe } from "../geometry.js";
-import { frameFormula, channelFormulas } from "./formula.js";
-import { PRESETS, normalize, presetScene, matchPreset, sceneFromQuery, sceneToQuery } from "./scenes.js";
+import { describe, planeShape, shapeOf, valueAt } from "../geometry.js";
+import { frameFormula, channelFormulas, positionText } from "./formula.js";
+import {
+  PRESETS, normalize, presetScene, matchPreset, sceneDims, sceneFromQuery, sceneToQuery,
+} from "./scenes.js";
 import { initEditor } from "./editor.js";
 import { initShare } from "./share.js";
 import { mountIdeas } from "./ideas.js";
@@ -36,7 +38,7 @@ let loadSeq = 0;
 function shownIndex() {
   const { pin, hover, frame } = store.get();
   const cell = pin || hover;
-  if (cell && model) return frameAt(model, cell[0], cell[1], cell[2]);
+  if (cell && model) return frameAt(model, cell[0], cell.slice(1));
   return frame;
 }
 
@@ -76,21 +78,28 @@ function render() {
 
 function noteText(s, frame) {
   if (s.weight && model.op === "conv") {
-    const w = model.kernelOf(frame.map)[model.channelsOf(frame.map).indexOf(s.weight.c)]?.[s.weight.i]?.[s.weight.j];
-    return t("st.weight", { w: fmt(w), i: s.weight.i, j: s.weight.j, n: model.P });
+    const slice = model.kernelOf(frame.map)[model.channelsOf(frame.map).indexOf(s.weight.c)];
+    const w = slice === undefined ? undefined : valueAt(slice, s.weight.tap);
+    return t("st.weight", { w: fmt(w), pos: positionText(s.weight.tap), n: model.P });
   }
-  if (s.pin) return t("st.pinned", { r: s.pin[1], c: s.pin[2] });
+  if (s.pin) return t("st.pinned", { pos: positionText(s.pin.slice(1)) });
   if (model.op === "max") return `${t("st.winner")}. ${t("st.hover.hint.pool")}`;
   if (model.op !== "conv") return t("st.hover.hint.pool");
   return t("st.hover.hint");
 }
 
+/** Names of the spatial axes of an input with `nd` of them (1-D: its length). */
+function axisNames(nd) {
+  const keys = { 1: ["st.axis.length"], 2: ["st.axis.rows", "st.axis.cols"], 3: ["st.axis.depth", "st.axis.rows", "st.axis.cols"] }[nd];
+  return keys.map((k) => t(k));
+}
+
 function renderShape() {
   const box = byId("shape-formula");
   if (!model) return;
-  const names = [t("st.axis.rows"), t("st.axis.cols")];
+  const names = axisNames(model.nd);
   const lines = model.axes.map((a, i) => {
-    const size = i === 0 ? model.oh : model.ow;
+    const size = model.oshape[i];
     const [before, after] = model.pads[i];
     const round = a.ceilMode ? "⌈" : "⌊";
     const close = a.ceilMode ? "⌉" : "⌋";
@@ -98,7 +107,7 @@ function renderShape() {
   });
   const head = document.createElement("span");
   head.className = "st-shape-head";
-  head.textContent = `${t("st.shape")}: ${model.H}×${model.W} → ${model.oh}×${model.ow}`;
+  head.textContent = `${t("st.shape")}: ${model.spatial.join("×")} → ${model.oshape.join("×")}`;
   box.replaceChildren(head, ...lines.map((line) => {
     const span = document.createElement("span");
     span.className = "st-shape-axis";
@@ -113,22 +122,20 @@ function fitCells() {
   if (!model) return;
   const host = byId("stage");
   const width = host.clientWidth || 900;
-  const Wp = model.padded[0][0].length;
-  const Hp = model.padded[0].length;
+  // Sizes in cells of what the stage draws: a 3-D array is its slices side by side, with a
+  // gap and a caption line; a 1-D one is a single row (geometry.planeShape).
+  const drawn = (shape) => {
+    const p = planeShape(shape);
+    return { w: p.slices * p.cols + (p.slices - 1) * 0.7, h: p.rows + (p.slices > 1 ? 0.8 : 0) };
+  };
+  const inp = drawn(shapeOf(model.padded[0]).slice(0, model.nd));
+  const ker = drawn(model.kshape);
+  const out = drawn(model.oshape);
   const multi = model.op === "conv" && model.C > 1;
+  const conv = model.op === "conv";
   const projector = isProjector();
   const max = projector ? 112 : 76;
   const min = projector ? 24 : 18;
-  // Several channels stand in columns (input, kernel slice, partial sum under each other),
-  // the result beside them; one channel reads left to right: input, kernel, output.
-  // In projector mode each kernel slice stands beside its input (see the stylesheet).
-  const side = multi && projector && window.matchMedia("(min-width: 1500px)").matches;
-  const across = multi
-    ? model.C * (Wp + (side ? model.kw + 2.2 : 1.2)) + model.ow * 1.6 + 2
-    : Wp + (model.op === "conv" ? model.kw + 3 : 5) + model.ow * (model.maps > 1 ? 1.6 : 1) + 2;
-  const tall = multi
-    ? (side ? Math.max(Hp, model.kh) + model.oh + 3 : Hp + model.kh + model.oh + 4.5)
-    : Math.max(Hp, model.oh * (model.maps > 1 ? 2 : 1)) + 2;
   // Height: what is left of the window below the stage's top once the formula and the
   // controls are counted, so a projector shows the window and its sum without scrolling.
   const top = host.getBoundingClientRect().top + window.scrollY;
@@ -136,11 +143,45 @@ function fitCells() {
   let heightBudget = Math.max(window.innerHeight - top - below, window.innerHeight * 0.35);
   // On a laptop readable digits beat seeing everything at once: the page may scroll.
   if (!projector && !document.fullscreenElement) heightBudget = Math.max(heightBudget, window.innerHeight * 0.7);
-  let cell = Math.floor(Math.min(width / across, heightBudget / tall));
-  cell = Math.max(min, Math.min(max, cell));
+  const fit = (wide, high) => Math.floor(Math.min(width / wide, heightBudget / high));
+
+  let across;
+  let tall;
+  let beside = false;
+  if (model.nd !== 2) {
+    // A signal or a volume: one line per channel (input ⊙ kernel, its partial sum), the result
+    // under them; a signal's outputs stand under their windows, spaced by the stride (stage.js).
+    const a = model.axes[0];
+    const outAcross = model.nd === 1 ? (a.window - 1) / 2 + out.w * a.s : out.w;
+    const lineAcross = inp.w + (conv ? ker.w + 2.4 : 5) + (multi ? out.w + 1.6 : 0);
+    across = Math.max(lineAcross, outAcross) + 1;
+    const line = Math.max(inp.h, conv ? ker.h : 0) + 1.1;
+    const results = (out.h + 1.2) * (model.activation && conv ? 2 : 1);
+    tall = model.C * line + results + 1.5;
+    // A volume's result may stand beside the slices instead, when that gives bigger cells
+    // (a short projector screen has width to spare and little height).
+    if (model.nd === 3) {
+      const wide = lineAcross + out.w + 2.5;
+      const high = Math.max(model.C * line, results) + 1.5;
+      if (fit(wide, high) > fit(across, tall)) [across, tall, beside] = [wide, high, true];
+    }
+  } else {
+    // Several channels stand in columns (input, kernel slice, partial sum under each other),
+    // the result beside them; one channel reads left to right: input, kernel, output.
+    // In projector mode each kernel slice stands beside its input (see the stylesheet).
+    const side = multi && projector && window.matchMedia("(min-width: 1500px)").matches;
+    across = multi
+      ? model.C * (inp.w + (side ? ker.w + 2.2 : 1.2)) + out.w * 1.6 + 2
+      : inp.w + (conv ? ker.w + 3 : 5) + out.w * (model.maps > 1 ? 1.6 : 1) + 2;
+    tall = multi
+      ? (side ? Math.max(inp.h, ker.h) + out.h + 3 : inp.h + ker.h + out.h + 4.5)
+      : Math.max(inp.h, out.h * (model.maps > 1 ? 2 : 1)) + 2;
+  }
+  host.querySelector(".st-stage")?.classList.toggle("st-beside", beside);
+  const cell = Math.max(min, Math.min(max, fit(across, tall)));
   host.style.setProperty("--st-cell", `${cell}px`);
   // The result is what the class watches: give it more room when it sits beside small slices.
-  const outCell = multi ? Math.min(max, Math.round(cell * 1.4)) : cell;
+  const outCell = multi && model.nd === 2 ? Math.min(max, Math.round(cell * 1.4)) : cell;
   host.style.setProperty("--st-out-cell", `${outCell}px`);
 }
 
@@ -170,6 +211,11 @@ async function load() {
       return o;
     }));
     byId("filter-picker").hidden = model.maps < 2;
+    // The animation export draws flat (2-D) scenes only: say so instead of failing later.
+    document.querySelectorAll("[data-format]").forEach((b) => {
+      b.disabled = model.nd !== 2;
+      b.title = model.nd !== 2 ? t("st.export.flat_only") : "";
+    });
     if (store.get("frame") >= model.total) store.set({ frame: model.total - 1 });
     renderShape();
     render();
@@ -211,17 +257,17 @@ function showError(message, detail = null) {
 function explainApiError(err, scene) {
   if (!err.status) return err.message || String(err);
   if (err.code === "output_size" && scene.input?.[0]) {
-    const pooling = scene.op === "max" || scene.op === "avg";
-    const kernel = pooling ? scene.pool : [scene.kernel[0][0].length, scene.kernel[0][0][0].length];
+    const nd = sceneDims(scene);
+    const win = sceneWindow(scene);
     const axes = describe({
-      spatial: [scene.input[0].length, scene.input[0][0].length], kernel, stride: scene.stride,
-      padding: scene.padding, dilation: pooling && scene.op === "avg" ? 1 : scene.dilation,
+      spatial: shapeOf(scene.input[0]).slice(0, nd), kernel: win.kernel, stride: win.stride,
+      padding: win.padding, dilation: win.dilation,
     });
     const i = axes.findIndex((a) => a.size < 1);
     if (i >= 0) {
       const a = axes[i];
       return t("st.error.empty", {
-        axis: t(i === 0 ? "st.axis.rows" : "st.axis.cols"), window: a.window, padded: a.n + a.before + a.after,
+        axis: axisNames(nd)[i], window: a.window, padded: a.n + a.before + a.after,
       });
     }
   }

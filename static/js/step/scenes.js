@@ -1,10 +1,13 @@
 // Scenes: the plain description of what the step page animates, the lesson's presets, the
 // text forms the editor uses, and the URL form that makes a link reproduce the view.
 //
-// A scene is {op, input (C,H,W), kernel (F,C,kh,kw) | null, bias [F] | null, stride [sy,sx],
-// padding (int | [rows, cols] | "same" | "valid" | "full"), padding_mode, dilation [dy,dx],
-// activation | null, pool [kh,kw] | null, ceil_mode, flip, groups}. op is "conv", "max", "avg"
+// A scene is {op, input (C, *S), kernel (F, C, *K) | null, bias [F] | null, stride [per axis],
+// padding (int | [per axis] | "same" | "valid" | "full"), padding_mode, dilation [per axis],
+// activation | null, pool [per axis] | null, ceil_mode, flip, groups}. op is "conv", "max", "avg"
 // or "act". flip turns the kernel by 180° (true convolution); groups splits the channels.
+// S has 1, 2 or 3 spatial axes; how many is read from the input's nesting (sceneDims), never
+// stored beside it, so a link cannot carry a count that disagrees with its numbers.
+import { shapeOf } from "../geometry.js";
 
 export const OPS = ["conv", "max", "avg", "act"];
 export const ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh"];
@@ -48,6 +51,16 @@ const RGB_KERNEL_2 = [
   [[0, 0, 1], [-1, 1, 0], [0, 1, -1]],
 ];
 const POOL_INPUT = [[1, 3, 2, 1], [4, 6, 5, 0], [3, 2, 1, 7], [1, 8, 2, 4]];
+// A 1-D signal: a slow rise, a jump and a fall, so the 3-tap kernel's answers differ visibly.
+const SIGNAL = [2, 4, 7, 3, 1, 0, 5, 6, 2];
+const TAPS = [1, 2, -1];
+// A small volume (depth 3 x 4 x 4) and a 2x2x2 kernel: 2 x 3 x 3 = 18 windows.
+const VOLUME = [
+  [[1, 0, 2, 1], [0, 3, 1, 0], [2, 1, 0, 2], [1, 0, 1, 3]],
+  [[0, 2, 1, 0], [1, 1, 0, 2], [3, 0, 2, 1], [0, 1, 2, 0]],
+  [[2, 1, 0, 1], [0, 0, 3, 1], [1, 2, 1, 0], [2, 0, 1, 1]],
+];
+const CUBE = [[[1, 0], [0, -1]], [[0, 1], [-1, 0]]];
 
 /** The lesson's figures as one-click scenes (titles live in strings.js as st.scene.<id>). */
 export const PRESETS = {
@@ -63,6 +76,10 @@ export const PRESETS = {
   relu: { ...BASE, input: [FIVE], kernel: [[THREE]], bias: [-2], activation: "relu" },
   maxpool: { ...BASE, op: "max", input: [POOL_INPUT], pool: [2, 2], stride: [2, 2] },
   avgpool: { ...BASE, op: "avg", input: [POOL_INPUT], pool: [2, 2], stride: [2, 2] },
+  signal1d: { ...BASE, input: [SIGNAL], kernel: [[TAPS]], stride: [1], dilation: [1] },
+  stride1d: { ...BASE, input: [SIGNAL], kernel: [[TAPS]], stride: [2], dilation: [1] },
+  same1d: { ...BASE, input: [SIGNAL], kernel: [[TAPS]], stride: [1], dilation: [1], padding: "same" },
+  volume3d: { ...BASE, input: [VOLUME], kernel: [[CUBE]], stride: [1, 1, 1], dilation: [1, 1, 1] },
 };
 export const DEFAULT_PRESET = "conv5x5";
 
@@ -79,14 +96,28 @@ export function matchPreset(scene) {
   return null;
 }
 
+/** Spatial axes of a scene (1, 2 or 3): the input is (C, *S). */
+export function sceneDims(scene) {
+  const nd = Array.isArray(scene?.input) ? shapeOf(scene.input).length - 1 : 2;
+  return Math.max(1, Math.min(3, nd));
+}
+
+/** One value per axis: an int is repeated; a list of another length repeats its first entry. */
+export function perAxis(v, nd, dflt) {
+  if (Array.isArray(v) && v.length === nd) return v.map(Number);
+  const one = Array.isArray(v) ? v[0] : v;
+  return Array(nd).fill(Number(one ?? dflt));
+}
+
 /** Fill defaults and fix the shape of every field, so equal scenes serialise equally. */
 export function normalize(scene) {
   const s = { ...BASE, ...scene };
-  const pair = (v, dflt) => (Array.isArray(v) ? [Number(v[0]), Number(v[v.length > 1 ? 1 : 0])] : [Number(v ?? dflt), Number(v ?? dflt)]);
-  s.stride = pair(s.stride, s.op === "max" || s.op === "avg" ? (s.pool ? s.pool[0] : 2) : 1);
-  s.dilation = pair(s.dilation, 1);
+  const nd = sceneDims(s);
+  s.stride = perAxis(s.stride, nd, s.op === "max" || s.op === "avg" ? (s.pool ? [s.pool].flat()[0] : 2) : 1);
+  s.dilation = perAxis(s.dilation, nd, 1);
+  if (Array.isArray(s.padding) && s.padding.length !== nd) s.padding = 0;
   if (s.op === "max" || s.op === "avg") {
-    s.pool = pair(s.pool || 2, 2);
+    s.pool = perAxis(s.pool || 2, nd, 2);
     s.kernel = null;
     s.bias = null;
     s.activation = null;
@@ -169,21 +200,25 @@ export function matrixToText(channels) {
   return channels.map((m) => m.map((row) => row.map(num).join(" ")).join("\n")).join("\n\n");
 }
 
-export function kernelToText(kernel) {
-  return (kernel || []).map(matrixToText).join("\n---\n");
+/**
+ * Text of an input (C, *S): 1-D one line per channel; 2-D one row per line, an empty line between
+ * channels; 3-D the same per depth slice, with a line of === between channels.
+ */
+export function arrayToText(channels, nd = 2) {
+  if (nd === 1) return channels.map((line) => line.map(num).join(" ")).join("\n");
+  if (nd === 3) return channels.map((volume) => matrixToText(volume)).join("\n===\n");
+  return matrixToText(channels);
+}
+
+export function kernelToText(kernel, nd = 2) {
+  return (kernel || []).map((filter) => arrayToText(filter, nd)).join("\n---\n");
 }
 
 /** Parse "1 2\n3 4\n\n5 6\n7 8" into channels of equal-sized rows; throws Error with a reason. */
 export function textToMatrix(text) {
   const blocks = text.trim().split(/\n\s*\n/).filter((b) => b.trim());
   if (!blocks.length) throw parseError("st.parse.empty", {}, "empty");
-  const channels = blocks.map((block) => block.trim().split("\n").map((line) => {
-    const cells = line.trim().split(/[\s,;]+/).filter(Boolean).map((v) => Number(v.replace("−", "-")));
-    if (cells.some((v) => !Number.isFinite(v))) {
-      throw parseError("st.parse.nan_in", { line: line.trim() }, `not a number in "${line.trim()}"`);
-    }
-    return cells;
-  }));
+  const channels = blocks.map((block) => block.trim().split("\n").map(numbersOf));
   const h = channels[0].length;
   const w = channels[0][0].length;
   for (const ch of channels) {
@@ -194,8 +229,40 @@ export function textToMatrix(text) {
   return channels;
 }
 
-export function textToKernel(text) {
-  return text.split(/\n\s*-{3,}\s*\n/).filter((b) => b.trim()).map(textToMatrix);
+function numbersOf(line) {
+  const cells = line.trim().split(/[\s,;]+/).filter(Boolean).map((v) => Number(v.replace("−", "-")));
+  if (cells.some((v) => !Number.isFinite(v))) {
+    throw parseError("st.parse.nan_in", { line: line.trim() }, `not a number in "${line.trim()}"`);
+  }
+  return cells;
+}
+
+/** Parse the text of an input with `nd` spatial axes (see arrayToText) into (C, *S). */
+export function textToArray(text, nd = 2) {
+  if (nd === 2) return textToMatrix(text);
+  if (nd === 1) {
+    const lines = text.split("\n").filter((line) => line.trim());
+    if (!lines.length) throw parseError("st.parse.empty", {}, "empty");
+    const channels = lines.map(numbersOf);
+    const w = channels[0].length;
+    if (channels.some((line) => line.length !== w)) {
+      throw parseError("st.parse.ragged.1d", { w }, `every line must have ${w} numbers`);
+    }
+    return channels;
+  }
+  const blocks = text.split(/\n\s*={3,}\s*(?:\n|$)/).filter((b) => b.trim());
+  if (!blocks.length) throw parseError("st.parse.empty", {}, "empty");
+  const channels = blocks.map(textToMatrix);
+  const key = JSON.stringify(shapeOf(channels[0]));
+  if (channels.some((v) => JSON.stringify(shapeOf(v)) !== key)) {
+    const [d, h, w] = shapeOf(channels[0]);
+    throw parseError("st.parse.ragged.3d", { d, h, w }, `every channel must be ${d} slices of ${h}×${w}`);
+  }
+  return channels;
+}
+
+export function textToKernel(text, nd = 2) {
+  return text.split(/\n\s*-{3,}\s*\n/).filter((b) => b.trim()).map((block) => textToArray(block, nd));
 }
 
 export function textToBias(text) {
@@ -206,37 +273,75 @@ export function textToBias(text) {
   return values;
 }
 
-/** "1", "2, 1", "same" -> what the API accepts. */
-export function textToPadding(text) {
+/** The message key of a per-axis field for `nd` axes: 2-D keeps the original wording. */
+const axesKey = (base, nd) => (nd === 2 ? base : `${base}.${nd}d`);
+
+/** "1", "2, 1", "same" -> what the API accepts, for `nd` spatial axes. */
+export function textToPadding(text, nd = 2) {
   const word = text.trim().toLowerCase();
   if (["same", "valid", "full"].includes(word)) return word;
   const parts = word.split(/[\s,;x×]+/).filter(Boolean).map(Number);
-  if (!parts.length || parts.some((v) => !Number.isInteger(v) || v < 0)) {
-    throw parseError("st.parse.padding", {}, "use a whole number ≥ 0, two of them, same, valid or full");
+  const ok = parts.length === 1 || parts.length === nd || (nd === 2 && parts.length > 2);
+  if (!parts.length || !ok || parts.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw parseError(axesKey("st.parse.padding", nd), {}, "use a whole number ≥ 0, one per axis, same, valid or full");
   }
-  return parts.length === 1 ? parts[0] : [parts[0], parts[1]];
+  return parts.length === 1 ? parts[0] : parts.slice(0, nd);
+}
+
+/** "2" or "2 1" (one per axis) -> a list of `nd` whole numbers ≥ 1. */
+export function textToAxes(text, nd = 2) {
+  const parts = text.trim().split(/[\s,;x×]+/).filter(Boolean).map(Number);
+  const ok = parts.length === 1 || parts.length === nd || (nd === 2 && parts.length > 2);
+  if (!parts.length || !ok || parts.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw parseError(axesKey("st.parse.pair", nd), {}, "use a whole number ≥ 1, or one per axis");
+  }
+  return parts.length === 1 ? Array(nd).fill(parts[0]) : parts.slice(0, nd);
 }
 
 export function textToPair(text) {
+  return textToAxes(text, 2);
+}
+
+/** "12", "5 7" or "3 4 4": the shape of a random input, one number per axis (1 to 3 axes). */
+export function textToSize(text) {
   const parts = text.trim().split(/[\s,;x×]+/).filter(Boolean).map(Number);
-  if (!parts.length || parts.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw parseError("st.parse.pair", {}, "use a whole number ≥ 1 or two of them");
+  if (!parts.length || parts.length > 3 || parts.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw parseError("st.parse.size", {}, "use one to three whole numbers ≥ 1");
   }
-  return [parts[0], parts[parts.length > 1 ? 1 : 0]];
+  return parts;
+}
+
+/** Text of a per-axis value: one number when every axis agrees. */
+export function axesToText(values) {
+  return values.every((v) => v === values[0]) ? String(values[0]) : values.join(" ");
 }
 
 export function paddingToText(padding) {
   return Array.isArray(padding) ? padding.map((p) => (Array.isArray(p) ? p.join(" ") : p)).join(", ") : String(padding);
 }
 
-/** Random integers in [lo, hi], shape (C, H, W). */
-export function randomInput(c, h, w, lo = 0, hi = 9) {
+/** Random integers in [lo, hi], shape (C, *shape). */
+export function randomInput(c, shape, lo = 0, hi = 9) {
   const pick = () => lo + Math.floor(Math.random() * (hi - lo + 1));
-  return Array.from({ length: c }, () => Array.from({ length: h }, () => Array.from({ length: w }, pick)));
+  const fill = (axes) => (axes.length ? Array.from({ length: axes[0] }, () => fill(axes.slice(1))) : pick());
+  return Array.from({ length: c }, () => fill(shape));
 }
 
 /** Make the kernel's channel axis match the input: repeat or drop slices. */
 export function fitKernel(kernel, channels) {
   if (!kernel) return kernel;
   return kernel.map((filter) => Array.from({ length: channels }, (_, c) => structuredClone(filter[c % filter.length])));
+}
+
+/** What a new scene of `nd` axes starts from: an input and a kernel (F = 1, C = 1). */
+export const STARTERS = {
+  1: { input: [SIGNAL], kernel: [[TAPS]] },
+  2: { input: [FIVE], kernel: [[THREE]] },
+  3: { input: [VOLUME], kernel: [[CUBE]] },
+};
+
+/** The kernel a convolution gets when none is typed: one filter over `channels` channels. */
+export function defaultKernel(nd, channels = 1) {
+  const first = { 1: [1, 0, -1], 2: [[1, 0, -1], [1, 0, -1], [1, 0, -1]], 3: CUBE }[nd];
+  return fitKernel([[first]], channels);
 }
