@@ -4,11 +4,14 @@
 import * as api from "../api.js";
 import { fmt, t } from "../i18n.js";
 import {
-  indices, planeOf, planeShape, receptiveField, shapeOf, sizeOf, valueAt,
+  indices, planeOf, planeShape, receptiveField, shapeOf, sizeOf, tapsPerAxis, valueAt,
 } from "../geometry.js";
 import { positionText } from "./formula.js";
 
 const byId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const SVG = "http://www.w3.org/2000/svg";
+const SUB = "₀₁₂₃₄₅₆₇₈₉";
+const sub = (k) => String(k).split("").map((d) => SUB[Number(d)]).join("");
 
 function cellGrid(rows, cols, { cls, button = false } = {}) {
   const box = document.createElement("div");
@@ -149,11 +152,28 @@ export function mountIdeas() {
     const inputsCaption = model.C > 1
       ? t("ideas.why.inputs_c", { c: model.C, shape: shapeText(model.spatial) })
       : t("ideas.why.inputs", { shape: shapeText(model.spatial) });
-    pics.append(fig(inputsCaption, input.box),
-      Object.assign(document.createElement("span"), { className: "ideas-arrow", textContent: "→" }),
-      fig(t("ideas.why.outputs", { shape: shapeText(model.oshape) }), output.box));
-    body.append(bars, note, switcher, pics, linkNote);
-    grids = { input, output, switcher, linkNote };
+    const outputsFig = fig(t("ideas.why.outputs", { shape: shapeText(model.oshape) }), output.box);
+    let links = null;
+    let legend = null;
+    if (model.nd === 1) {
+      // A signal shows the links themselves: inputs above, outputs below, one line per link,
+      // coloured by the weight it carries, so shared weights are lines of one colour.
+      pics.classList.add("ideas-pics-1d");
+      links = document.createElementNS(SVG, "svg");
+      links.setAttribute("class", "ideas-links");
+      links.setAttribute("data-testid", "why-links-1d");
+      links.setAttribute("aria-hidden", "true");
+      legend = document.createElement("p");
+      legend.className = "ideas-note ideas-legend";
+      legend.setAttribute("data-testid", "why-legend");
+      pics.append(fig(inputsCaption, input.box), links, outputsFig);
+    } else {
+      pics.append(fig(inputsCaption, input.box),
+        Object.assign(document.createElement("span"), { className: "ideas-arrow", textContent: "→" }),
+        outputsFig);
+    }
+    body.append(bars, note, switcher, pics, ...(legend ? [legend] : []), linkNote);
+    grids = { input, output, switcher, linkNote, links, legend };
     if (focus.length !== model.nd || focus.some((v, i) => v >= model.oshape[i])) focus = model.oshape.map(() => 0);
     paintLinks();
   }
@@ -172,6 +192,57 @@ export function mountIdeas() {
     linkNote.textContent = mode === "dense"
       ? t("ideas.why.links_dense", { n: lit.size * model.C, at: where })
       : t("ideas.why.links_conv", { n: lit.size * per, at: where });
+    if (grids.links) drawLinks();
+  }
+
+  /** The 1-D picture: every link as a line from an input cell down to an output cell. */
+  function drawLinks() {
+    const { links, legend, input, output } = grids;
+    const n = model.spatial[0];
+    const outs = model.oshape[0];
+    const width = Math.max(input.box.offsetWidth, output.box.offsetWidth);
+    const cell = input.at([0]).offsetWidth || 22;
+    const height = Math.round(cell * 2.6);
+    links.setAttribute("width", String(width));
+    links.setAttribute("height", String(height));
+    links.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    const left = links.getBoundingClientRect().left;
+    const centre = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - left; };
+    const xIn = Array.from({ length: n }, (_, i) => centre(input.at([i])));
+    const xOut = Array.from({ length: outs }, (_, o) => centre(output.at([o])));
+    const lines = [];
+    for (let o = 0; o < outs; o++) {
+      const focused = o === focus[0];
+      const ends = mode === "dense"
+        ? xIn.map((_, i) => ({ i, k: null }))
+        : tapsPerAxis([o], model.axes)[0].filter((tp) => tp.inside).map((tp) => ({ i: tp.input, k: tp.tap }));
+      for (const { i, k } of ends) {
+        const line = document.createElementNS(SVG, "line");
+        line.setAttribute("x1", String(xIn[i]));
+        line.setAttribute("y1", "0");
+        line.setAttribute("x2", String(xOut[o]));
+        line.setAttribute("y2", String(height));
+        line.setAttribute("class", `ideas-link${focused ? " focus" : ""}${k === null ? " dense" : ""}`);
+        line.dataset.o = String(o);
+        line.dataset.i = String(i);
+        if (k !== null) line.dataset.k = String(k % 7);
+        lines.push(line);
+      }
+    }
+    // The focused output's lines on top of the others.
+    lines.sort((a, b) => a.classList.contains("focus") - b.classList.contains("focus"));
+    links.replaceChildren(...lines);
+    if (mode === "dense") {
+      legend.textContent = t("ideas.why.legend.dense", { n: lines.length });
+      return;
+    }
+    const weights = [model.kernelOf(0)[0]].flat(Infinity);
+    legend.replaceChildren(t("ideas.why.legend.conv"), ...weights.flatMap((w, k) => {
+      const swatch = document.createElement("span");
+      swatch.className = "ideas-swatch";
+      swatch.dataset.k = String(k % 7);
+      return [" ", swatch, `w${sub(k)} = ${fmt(w)}`];
+    }));
   }
 
   // ---- dropout ----
@@ -241,6 +312,9 @@ export function mountIdeas() {
       summary.textContent = err.message;
     }
   }
+
+  // The 1-D links are drawn from the cells' positions, which the projector theme changes.
+  document.addEventListener("themechange", () => { if (grids && grids.links) drawLinks(); });
 
   pInput.addEventListener("input", paintDropout);
   training.addEventListener("change", paintDropout);
