@@ -325,6 +325,29 @@ def test_why_convolution_counts_and_links_of_a_signal(page: Any) -> None:
     assert "Output (4)" in why.locator('[data-testid="why-links"]').inner_text()
 
 
+def test_why_convolution_draws_the_links_of_a_signal(page: Any) -> None:
+    open_step(page, "?scene=stride1d")  # 9 inputs, 3 taps, stride 2: 4 outputs
+    why = page.locator('[data-testid="why-conv"]')
+    lines = why.locator('[data-testid="why-links-1d"] line')
+    # one line per link: the count the bars give (4 × 3), each tap's lines in one colour
+    assert lines.count() == 12
+    ends = {(int(ln.get_attribute("data-o")), int(ln.get_attribute("data-i")),
+             int(ln.get_attribute("data-k"))) for ln in lines.all()}
+    assert ends == {(o, 2 * o + k, k) for o in range(4) for k in range(3)}
+    for k in range(3):
+        colours = {ln.evaluate("e => getComputedStyle(e).stroke")
+                   for ln in why.locator(f'[data-testid="why-links-1d"] line[data-k="{k}"]').all()}
+        assert len(colours) == 1
+    legend = why.locator('[data-testid="why-legend"]').inner_text()
+    assert "w₀ = 1" in legend and "w₁ = 2" in legend and "w₂ = −1" in legend
+    why.locator(".ideas-out .ideas-cell").nth(2).hover()
+    focus = why.locator('[data-testid="why-links-1d"] line.focus')
+    assert {int(ln.get_attribute("data-i")) for ln in focus.all()} == {4, 5, 6}
+    why.locator('[data-testid="why-mode-dense"]').click()
+    assert lines.count() == 9 * 4
+    assert "36 lines" in why.locator('[data-testid="why-legend"]').inner_text()
+
+
 # ---- 1-D: link, language, export ------------------------------------------------------------
 
 def test_custom_signal_round_trips_through_the_url(page: Any, watched: Any) -> None:
