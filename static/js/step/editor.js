@@ -27,6 +27,9 @@ function setDimsText(form, nd) {
     node.dataset.i18n = key + suffix;
     node.textContent = t(key + suffix);
   }
+  // A signal is a line per channel: smaller boxes keep the form short; a volume needs room.
+  form.input.rows = { 1: 3, 2: 6, 3: 9 }[nd];
+  form.kernel.rows = { 1: 2, 2: 4, 3: 5 }[nd];
   form.padding.dataset.i18nTitle = `st.setup.padding.hint${suffix}`;
   form.padding.title = t(`st.setup.padding.hint${suffix}`);
 }
