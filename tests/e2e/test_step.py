@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -202,12 +203,12 @@ def test_play_fills_the_output_and_stops_at_the_end(page: Any) -> None:
 def test_lesson_scene_has_the_lesson_output_size(page: Any, scene: str,
                                                  shape: tuple[int, int]) -> None:
     open_step(page)
-    click_ready(page, f'[data-testid="scene-{scene}"]')
+    click_ready(page, f'[data-testid="lesson-{scene}"]')
     assert page.locator(OUTPUT_CELLS).count() == shape[0] * shape[1]
     explain = page.inner_text('[data-testid="shape-formula"]')
     assert f"→ {shape[0]}×{shape[1]}" in explain
     assert f"= {shape[1]}" in explain.splitlines()[-1]
-    assert page.get_attribute(f'[data-testid="scene-{scene}"]', "aria-pressed") == "true"
+    assert page.get_attribute(f'[data-testid="lesson-{scene}"]', "aria-pressed") == "true"
     no_js_errors(page)
 
 
@@ -225,7 +226,7 @@ def test_stride_and_dilation_move_the_window(page: Any) -> None:
     page.click('[data-testid="step-forward"]')
     first = page.locator('[data-testid="input-grid-0"] .st-cell.tap').first
     assert (first.get_attribute("data-r"), first.get_attribute("data-c")) == ("0", "2")
-    click_ready(page, '[data-testid="scene-dilation"]')
+    click_ready(page, '[data-testid="lesson-dilation"]')
     taps = page.locator('[data-testid="input-grid-0"] .st-cell.tap')
     coords = {(int(t.get_attribute("data-r")), int(t.get_attribute("data-c")))
               for t in taps.all()}
@@ -309,6 +310,39 @@ def test_max_pooling_highlights_the_winner(page: Any) -> None:
 def test_average_pooling_divides_by_the_window(page: Any) -> None:
     open_step(page, "?scene=avgpool")
     assert formula(page) == "(1 + 3 + 4 + 6) / 4 = 3.5"
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_average_pooling_in_ceil_mode_divides_by_the_cells_the_window_covers(
+    page: Any, padding: int
+) -> None:
+    # ceil mode lets the last windows hang past the padded input: PyTorch divides by the cells
+    # of the window inside it (padding included), which the formula must show frame by frame
+    x = np.arange(1, 26, dtype=float).reshape(5, 5)
+    open_step(page)
+    page.click('[data-testid="setup-panel"] summary')
+    page.select_option('[data-testid="scene-op"]', "avg")
+    page.fill('[data-testid="scene-input"]', "\n".join(" ".join(f"{v:g}" for v in r) for r in x))
+    page.fill('[data-testid="scene-pool"]', "2")
+    page.fill('[data-testid="scene-stride"]', "2")
+    page.fill('[data-testid="scene-padding"]', str(padding))
+    page.check('[data-testid="scene-form"] [name="ceil_mode"]')
+    click_ready(page, '[data-testid="scene-apply"]')
+    xp = np.pad(x, padding)
+    n = 5 + 2 * padding
+    out = -(-(n - 2) // 2) + 1
+    if (out - 1) * 2 >= 5 + padding:  # PyTorch: the last window must start inside the input
+        out -= 1
+    assert page.locator(OUTPUT_CELLS).count() == out * out
+    for i in range(out):
+        for j in range(out):
+            rows = range(2 * i, min(2 * i + 2, n))
+            cols = range(2 * j, min(2 * j + 2, n))
+            cells = [xp[r, c] for r in rows for c in cols]
+            mean = sum(cells) / len(cells)
+            terms = " + ".join(fmt(v) for v in cells)
+            assert formula(page) == f"({terms}) / {len(cells)} = {fmt(mean)}"
+            page.keyboard.press("ArrowRight")
 
 
 def test_relu_scene_shows_the_activation(page: Any) -> None:
@@ -474,7 +508,7 @@ def test_russian_labels(page: Any) -> None:
     open_step(page, "?scene=conv5x5")
     page.click('[data-testid="lang-ru"]')
     assert page.inner_text("h1") == "Свёртка по шагам"
-    assert page.inner_text('[data-testid="scene-conv5x5"]') == "Вход 5×5, ядро 3×3"
+    assert page.inner_text('[data-testid="lesson-conv5x5"]') == "Вход 5×5, ядро 3×3"
     assert "строки" in page.inner_text('[data-testid="shape-formula"]')
     assert "шаг 1 из 9" in page.inner_text('[data-testid="frame-counter"]')
     no_js_errors(page)

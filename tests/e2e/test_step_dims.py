@@ -132,8 +132,7 @@ def custom_scene(page: Any, *, dims: str, input_text: str, kernel: str | None = 
     if "activation" in fields:
         page.select_option('[data-testid="scene-activation"]', fields.pop("activation"))
     for name, value in fields.items():
-        # by name inside the form: "scene-dilation" is also the test id of a lesson scene's button
-        page.fill(f'[data-testid="scene-form"] [name="{name}"]', value)
+        page.fill(f'[data-testid="scene-{name.replace("_", "-")}"]', value)
     page.click('[data-testid="scene-apply"]')
     page.wait_for_selector(READY)
 
@@ -148,7 +147,7 @@ def test_signal_scene_steps_through_every_window_with_numpy_numbers(page: Any) -
     assert texts(page, KERNEL) == [fmt(v) for v in TAPS]
     assert coords(page.locator(INPUT), "r") == {(0,)}
     assert page.locator(OUTPUT).count() == len(expected) == 7
-    assert page.get_attribute('[data-testid="scene-signal1d"]', "aria-pressed") == "true"
+    assert page.get_attribute('[data-testid="lesson-signal1d"]', "aria-pressed") == "true"
     for i, value in enumerate(expected):
         assert scrubber(page) == i
         assert formula(page) == f"{terms(SIGNAL[i:i + 3], TAPS)} = {fmt(value)}"
@@ -400,7 +399,7 @@ def test_signal_and_volume_in_russian(page: Any) -> None:
     assert page.inner_text('[data-testid="scene-dims"] option[value="1"]') == "1-D: сигнал"
     assert page.locator(".st-input-label").inner_text() == "Входной сигнал"
     assert "одна строка чисел" in page.locator(".st-input-hint").inner_text()
-    page.click('[data-testid="scene-volume3d"]')
+    page.click('[data-testid="lesson-volume3d"]')
     page.wait_for_selector(READY)
     assert "глубина" in page.inner_text('[data-testid="shape-formula"]')
     assert "глубина 0" in page.inner_text('[data-testid="stage"]')
@@ -415,7 +414,7 @@ def test_animation_export_is_offered_for_flat_scenes_only(page: Any) -> None:
         button = page.locator(f'[data-testid="{testid}"]')
         assert button.is_disabled()
         assert "2-D" in (button.get_attribute("title") or "")
-    page.click('[data-testid="scene-conv5x5"]')
+    page.click('[data-testid="lesson-conv5x5"]')
     page.wait_for_selector(READY)
     assert page.locator('[data-testid="export-gif"]').is_enabled()
 

@@ -431,8 +431,8 @@ function buildSceneButtons() {
     b.type = "button";
     b.className = "btn st-scene";
     b.dataset.scene = name;
-    b.dataset.testid = `scene-${name}`;
-    b.setAttribute("data-testid", `scene-${name}`);
+    // "lesson-" keeps the ids apart from the setup form's fields ("scene-dilation")
+    b.setAttribute("data-testid", `lesson-${name}`);
     b.dataset.i18n = `st.scene.${name}`;
     b.textContent = t(`st.scene.${name}`);
     b.addEventListener("click", () => setScene(presetScene(name)));
