@@ -269,6 +269,10 @@ async def handle_validation_error(request: Request, error: RequestValidationErro
             field = f"{field}.type"
             message = f"`{field}`: {item.get('msg', 'invalid value')}"
         accepted = _accepted(field)
+        expected = (item.get("ctx") or {}).get("expected")
+        if item.get("type") == "literal_error" and expected:
+            # the schema's own choices: one field name ("format") has other ones elsewhere
+            accepted = str(expected).replace("'", '"')
         if item.get("type") == "extra_forbidden":
             accepted = "only the fields this endpoint documents in /docs (check the spelling)"
         items.append(envelope(422, "validation", field, message, accepted=accepted))

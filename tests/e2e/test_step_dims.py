@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
@@ -408,15 +409,32 @@ def test_signal_and_volume_in_russian(page: Any) -> None:
     assert page.locator(".st-input-label").inner_text() == "Input volume"
 
 
-def test_animation_export_is_offered_for_flat_scenes_only(page: Any) -> None:
-    open_step(page, "?scene=signal1d")
+def test_animation_export_is_offered_for_signals_and_matrices_not_volumes(page: Any) -> None:
+    open_step(page, "?scene=volume3d")
     for testid in ("export-gif", "export-webp"):
         button = page.locator(f'[data-testid="{testid}"]')
         assert button.is_disabled()
-        assert "2-D" in (button.get_attribute("title") or "")
-    page.click('[data-testid="lesson-conv5x5"]')
-    page.wait_for_selector(READY)
-    assert page.locator('[data-testid="export-gif"]').is_enabled()
+        assert "volume" in (button.get_attribute("title") or "")
+    for scene in ("signal1d", "conv5x5"):
+        page.click(f'[data-testid="lesson-{scene}"]')
+        page.wait_for_selector(READY)
+        assert page.locator('[data-testid="export-gif"]').is_enabled()
+        assert not page.get_attribute('[data-testid="export-gif"]', "title")
+
+
+@pytest.mark.parametrize(("scene", "frames"), [("signal1d", 7), ("stride1d", 4)])
+def test_signal_scene_exports_one_animation_frame_per_window(
+        page: Any, tmp_path: Path, scene: str, frames: int) -> None:
+    open_step(page, f"?scene={scene}")
+    assert page.locator(OUTPUT).count() == frames
+    with page.expect_download() as info:
+        page.click('[data-testid="export-gif"]')
+    target = tmp_path / f"{scene}.gif"
+    info.value.save_as(target)
+    with Image.open(target) as image:
+        assert image.format == "GIF" and image.n_frames == frames
+        # one row of cells: the picture is much wider than tall
+        assert image.size[0] > 2 * image.size[1]
 
 
 def test_a_kernel_longer_than_the_signal_is_explained(page: Any) -> None:

@@ -123,7 +123,9 @@ def test_animation_first_frame_shows_the_window_and_the_current_output(
 
 def test_animation_bad_format_is_422(client: TestClient) -> None:
     response = client.post(URL, json={"input": FIVE, "kernel": THREE, "format": "png"})
-    _assert_error(response, 422, "validation", "format")
+    body = _assert_error(response, 422, "validation", "format")
+    # the animation's own choices, not those of the `format` query of /api/conv
+    assert body["accepted"] == '"gif" or "webp"'
 
 
 def test_animation_too_many_frames_is_limit(client: TestClient) -> None:
@@ -167,9 +169,76 @@ def test_animation_too_many_channels_is_limit(client: TestClient) -> None:
     _assert_error(client.post(URL, json=body), 422, "limit", "input")
 
 
-def test_animation_one_dimensional_input_is_shape_error(client: TestClient) -> None:
-    body = {"input": [1, 2, 3, 4], "kernel": [1, -1]}
+def test_animation_three_dimensional_input_is_shape_error(client: TestClient) -> None:
+    body = {"input": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], "kernel": [[[1]]]}
     _assert_error(client.post(URL, json=body), 422, "shape", "input")
+
+
+SIGNAL = [1, 2, 0, 3, -1, 2, 4]
+
+
+def _below_title(content: bytes) -> list[np.ndarray]:
+    """Every frame without its title line (which names the shapes in its own words)."""
+    image, count = _frames_of(content)
+    out = []
+    for i in range(count):
+        image.seek(i)
+        out.append(np.asarray(image.convert("RGB"))[40:])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("signal_body", "row_body"),
+    [
+        ({"input": SIGNAL, "kernel": [1, 0, -1]},
+         {"input": [SIGNAL], "kernel": [[1, 0, -1]]}),
+        ({"input": [SIGNAL], "kernel": [[[1, 0, -1]]], "stride": 2, "padding": "same",
+          "bias": [0.5]},
+         {"input": [SIGNAL], "kernel": [[1, 0, -1]], "stride": [1, 2],
+          "padding": [[0, 0], [1, 1]], "bias": [0.5]}),
+        ({"input": [SIGNAL, SIGNAL[::-1]], "kernel": [[[1, -1], [2, 0]]], "dilation": 3},
+         {"input": [[SIGNAL], [SIGNAL[::-1]]], "kernel": [[[[1, -1]], [[2, 0]]]],
+          "dilation": [1, 3]}),
+        ({"input": [SIGNAL, SIGNAL[::-1]], "kernel": [[[1, 0, -2], [3, 1, 1]]], "flip": True},
+         {"input": [[SIGNAL], [SIGNAL[::-1]]], "kernel": [[[[1, 0, -2]], [[3, 1, 1]]]],
+          "flip": True}),
+        ({"op": "pool", "input": [SIGNAL], "mode": "max", "kernel_size": [2]},
+         {"op": "pool", "input": [SIGNAL], "mode": "max", "kernel_size": [1, 2]}),
+        ({"op": "pool", "input": [SIGNAL], "mode": "avg", "kernel_size": [2], "stride": [2],
+          "padding": [1], "ceil_mode": True},
+         {"op": "pool", "input": [SIGNAL], "mode": "avg", "kernel_size": [1, 2],
+          "stride": [1, 2], "padding": [0, 1], "ceil_mode": True}),
+    ],
+    ids=["signal", "stride-same-bias", "two-channels-dilation", "flip", "max-pool",
+         "avg-pool-ceil"],
+)
+def test_animation_one_axis_is_drawn_as_the_single_row_it_equals(
+        client: TestClient, signal_body: dict, row_body: dict) -> None:
+    # a signal is drawn as a matrix one row tall: same frames, same pictures below the title
+    signal = client.post(URL, json=signal_body)
+    row = client.post(URL, json=row_body)
+    assert signal.status_code == row.status_code == 200, (signal.text, row.text)
+    assert signal.headers["x-svertka-frames"] == row.headers["x-svertka-frames"]
+    ours, theirs = _below_title(signal.content), _below_title(row.content)
+    assert len(ours) == len(theirs) > 1
+    for a, b in zip(ours, theirs, strict=True):
+        # GIF palettes are chosen per picture (the titles differ), which moves a few edge
+        # pixels of the lettering; a misplaced window or digit changes hundreds
+        assert a.shape == b.shape
+        assert int((np.abs(a.astype(int) - b).sum(axis=2) > 90).sum()) <= 20
+
+
+def test_animation_one_axis_positions_are_single_coordinates(client: TestClient) -> None:
+    body = {"input": SIGNAL, "kernel": [1, 0, -1], "positions": [[4], [1]]}
+    response = client.post(URL, json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-svertka-frames"] == "2"
+
+
+def test_animation_frame_count_of_a_signal_follows_the_output_length(client: TestClient) -> None:
+    body = {"input": [SIGNAL] * 2, "kernel": [[[1, 0, -1]] * 2] * 3, "stride": 2}
+    response = client.post(URL, json=body)
+    assert response.headers["x-svertka-frames"] == str(3 * ((7 - 3) // 2 + 1))
 
 
 def test_animation_pool_without_mode_is_422(client: TestClient) -> None:

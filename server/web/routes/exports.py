@@ -113,10 +113,11 @@ def _too_many(limit: int | None) -> ApiError:
 
 
 def _check_picture(x: np.ndarray, pads: Any, *, photo: bool) -> None:
-    if x.ndim != 3:
-        raise ApiError(422, "shape", "input", f"an animation draws inputs with two spatial axes "
-                       f"(a matrix, or channels of matrices); got {x.ndim - 1} spatial axis(es) "
-                       f"in shape {list(x.shape)}", accepted="`(H, W)` or `(C, H, W)`")
+    if x.ndim not in (2, 3):
+        raise ApiError(422, "shape", "input", f"an animation draws inputs with one or two "
+                       f"spatial axes (signals or matrices, one per channel); got {x.ndim - 1} "
+                       f"spatial axes in shape {list(x.shape)}",
+                       accepted="`(L)`, `(C, L)`, `(H, W)` or `(C, H, W)`")
     if x.shape[0] > MAX_CHANNELS:
         raise limit_error("input", f"the input has {x.shape[0]} channels; an animation draws at "
                           f"most {MAX_CHANNELS} side by side", accepted=f"at most {MAX_CHANNELS} "
@@ -124,11 +125,30 @@ def _check_picture(x: np.ndarray, pads: Any, *, photo: bool) -> None:
     sides = [n + b + a for n, (b, a) in zip(x.shape[1:], pads, strict=True)]
     if max(sides) > MAX_SIDE:
         # `max_side` only shrinks a photo: with an inline input it is itself a 422
-        raise limit_error("input", f"the padded input is {sides[0]}x{sides[1]} cells; an "
+        raise limit_error("input", f"the padded input is {'x'.join(map(str, sides))} cells; an "
                           f"animation draws at most {MAX_SIDE} per side", accepted=f"inputs of "
                           f"at most {MAX_SIDE} cells per side with the padding, e.g. a photo "
                           "with a small `max_side`", suggestion={"max_side": 16} if photo
                           else None)
+
+
+def _picture(values: Any, row: int) -> tuple[int, int]:
+    """Per-axis values as the picture's (row, column): a signal is drawn as one row, so its
+    row gets ``row`` (0 for a coordinate, 1 for a size, a step or a dilation)."""
+    ints = [int(v) for v in values]
+    return (row, ints[0]) if len(ints) == 1 else (ints[0], ints[1])
+
+
+def _row(coords: Any) -> tuple[int, int]:
+    """Picture coordinates of an input or output position."""
+    return _picture(coords, 0)
+
+
+def _as_rows(padded: np.ndarray, pads: Any) -> tuple[np.ndarray, Any]:
+    """A signal's padded input ``(C, L)`` and its pads as a picture one row tall."""
+    if padded.ndim == 3:
+        return padded, pads
+    return padded[:, None], ((0, 0), *pads)
 
 
 def _axes(values: Any) -> str:
@@ -171,9 +191,10 @@ def _conv_scene(req: AnimationRequest, store: Any, settings: Any,
         offset=req.offset, limit=requested, positions=req.positions, filters=req.filters,
     )
     x = np.asarray(job.x, dtype=np.float64)
+    nd = x.ndim - 1
     weights = np.asarray(job.w, dtype=np.float64)
-    if job.flip:
-        weights = weights[..., ::-1, ::-1]  # what the frames' products actually used
+    if job.flip:  # what the frames' products actually used
+        weights = weights[(..., *[slice(None, None, -1)] * nd)]
     n_filters, per_group = weights.shape[:2]
     stage_frames = []
     for i in range(len(batch)):
@@ -183,23 +204,22 @@ def _conv_scene(req: AnimationRequest, store: Any, settings: Any,
             batch.patch[i], weights[f], None if job.bias is None else float(batch.bias[i]),
             float(batch.value[i]), job.activation, float(batch.output[i]))
         stage_frames.append(StageFrame(
-            map=f, position=(int(batch.position[i][0]), int(batch.position[i][1])),
-            origin=(int(batch.origin[i][0]), int(batch.origin[i][1])),
+            map=f, position=_row(batch.position[i]), origin=_row(batch.origin[i]),
             output=float(batch.output[i]), formula=formula, short_formula=short,
             channels=tuple(range(first, first + per_group)),
         ))
-    kh, kw = weights.shape[2:]
-    oh, ow = batch.output_shape
-    (pt, pb), (pl, pr) = batch.padding
-    stride = as_tuple(job.stride, 2, "stride")
-    dilation = as_tuple(job.dilation, 2, "dilation")
-    out_text = f"{n_filters}×{oh}×{ow}" if n_filters > 1 else f"{oh}×{ow}"
-    title = (f"{x.shape[1]}×{x.shape[2]} ⊛ {kh}×{kw}  stride {_axes(stride)}  padding "
-             f"{_axes((pt, pb, pl, pr))}  dilation {_axes(dilation)}  → {out_text}")
+    stride, dilation = as_tuple(job.stride, nd, "stride"), as_tuple(job.dilation, nd, "dilation")
+    out_text = "×".join(map(str, (n_filters, *batch.output_shape) if n_filters > 1
+                            else batch.output_shape))
+    title = (f"{'×'.join(map(str, x.shape[1:]))} ⊛ {'×'.join(map(str, weights.shape[2:]))}  "
+             f"stride {_axes(stride)}  padding {_axes(np.ravel(batch.padding))}  dilation "
+             f"{_axes(dilation)}  → {out_text}")
+    padded, pads = _as_rows(pad(x, batch.padding, job.padding_mode), batch.padding)
+    kernel = weights if nd == 2 else weights[:, :, None]
     stage = Stage(
-        padded=pad(x, batch.padding, job.padding_mode), pads=batch.padding,
-        kernel_size=(kh, kw), dilation=dilation, output_shape=(oh, ow), maps=n_filters,
-        title=title, kernel=weights,
+        padded=padded, pads=pads, kernel_size=_picture(kernel.shape[2:], 1),
+        dilation=_picture(dilation, 1), output_shape=_picture(batch.output_shape, 1),
+        maps=n_filters, title=title, kernel=kernel,
     )
     return stage, stage_frames
 
@@ -211,7 +231,11 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
         raise ApiError(422, "validation", missing, f'`op` "pool" needs `{missing}`',
                        accepted='`mode` ("max" or "avg") and `kernel_size`')
     x = load_input(req, store, settings)
-    if x.ndim == 2:
+    # a bare signal, or channels of signals pooled by a one-axis window, has one spatial axis;
+    # any other two-axis input is a grey matrix (as /api/pool reads it)
+    signal = x.ndim == 1 or (x.ndim == 2 and isinstance(req.kernel_size, list)
+                             and len(req.kernel_size) == 1)
+    if x.ndim == 1 or (x.ndim == 2 and not signal):
         x = x[None]
     batch = pool_frames(
         x, mode=req.mode, kernel_size=req.kernel_size, stride=req.stride, padding=req.padding,
@@ -219,7 +243,8 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
         offset=req.offset, limit=requested, positions=req.positions, channels=req.filters,
     )
     _check_picture(x, batch.padding, photo=req.image_id is not None)
-    kh, kw = batch.window.shape[1:] if len(batch) else as_tuple(req.kernel_size, 2, "kernel_size")
+    nd = x.ndim - 1
+    window_shape = as_tuple(req.kernel_size, nd, "kernel_size")
     stage_frames = []
     for i in range(len(batch)):
         window = batch.window[i]
@@ -228,7 +253,7 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
             values = ", ".join(format_number(v) for v, c in zip(window.ravel(), counted.ravel(),
                                                                 strict=True) if c)
             formula = f"max({values}) = {format_number(float(batch.value[i]))}"
-            winner: tuple[int, int] | None = (int(batch.winner[i][0]), int(batch.winner[i][1]))
+            winner: tuple[int, int] | None = _row(batch.winner[i])
         else:
             values = " + ".join(_wrap(v) for v, c in zip(window.ravel(), counted.ravel(),
                                                          strict=True) if c)
@@ -237,21 +262,21 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
             winner = None
         c = int(batch.channel[i])
         stage_frames.append(StageFrame(
-            map=c, position=(int(batch.position[i][0]), int(batch.position[i][1])),
-            origin=(int(batch.origin[i][0]), int(batch.origin[i][1])),
+            map=c, position=_row(batch.position[i]), origin=_row(batch.origin[i]),
             output=float(batch.value[i]), formula=formula, channels=(c,), winner=winner,
         ))
     fill = math.nan if req.mode == "max" else 0.0  # max pads with -inf: drawn as empty cells
     padded = np.pad(np.asarray(x, dtype=np.float64), ((0, 0), *batch.padding),
                     constant_values=fill)
-    oh, ow = batch.output_shape
-    (pt, pb), (pl, pr) = batch.padding
-    stride = as_tuple(req.kernel_size if req.stride is None else req.stride, 2, "stride")
-    title = (f"{req.mode} pool {x.shape[1]}×{x.shape[2]}  window {kh}×{kw}  stride "
-             f"{_axes(stride)}  padding {_axes((pt, pb, pl, pr))}  → {oh}×{ow}")
+    stride = as_tuple(req.kernel_size if req.stride is None else req.stride, nd, "stride")
+    dilation = as_tuple(req.dilation, nd, "dilation")
+    title = (f"{req.mode} pool {'×'.join(map(str, x.shape[1:]))}  window "
+             f"{'×'.join(map(str, window_shape))}  stride {_axes(stride)}  padding "
+             f"{_axes(np.ravel(batch.padding))}  → {'×'.join(map(str, batch.output_shape))}")
+    padded, pads = _as_rows(padded, batch.padding)
     stage = Stage(
-        padded=padded, pads=batch.padding, kernel_size=(int(kh), int(kw)),
-        dilation=as_tuple(req.dilation, 2, "dilation"), output_shape=(oh, ow),
+        padded=padded, pads=pads, kernel_size=_picture(window_shape, 1),
+        dilation=_picture(dilation, 1), output_shape=_picture(batch.output_shape, 1),
         maps=int(x.shape[0]), title=title, kernel=None,
     )
     return stage, stage_frames

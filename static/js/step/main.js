@@ -211,10 +211,10 @@ async function load() {
       return o;
     }));
     byId("filter-picker").hidden = model.maps < 2;
-    // The animation export draws flat (2-D) scenes only: say so instead of failing later.
+    // The animation export draws signals and matrices, not volumes: say so instead of failing.
     document.querySelectorAll("[data-format]").forEach((b) => {
-      b.disabled = model.nd !== 2;
-      b.title = model.nd !== 2 ? t("st.export.flat_only") : "";
+      b.disabled = model.nd > 2;
+      b.title = model.nd > 2 ? t("st.export.flat_only") : "";
     });
     if (store.get("frame") >= model.total) store.set({ frame: model.total - 1 });
     renderShape();
