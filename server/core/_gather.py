@@ -96,10 +96,16 @@ def page(
 def check_positions(positions: Any, out_shape: tuple[int, ...]) -> np.ndarray:
     """Validate output coordinates: ``(m, nd)`` ints inside ``out_shape`` (an int each in 1-D)."""
     nd = len(out_shape)
-    accepted = (
-        f"a list of output coordinates, each a list of {nd} ints with 0 <= position[i] < "
-        f"{list(out_shape)}[i]"
-    )
+    if nd == 1:
+        accepted = (
+            f"a list of output positions, each an int (or a one-int list) from 0 to "
+            f"{out_shape[0] - 1}"
+        )
+    else:
+        accepted = (
+            f"a list of output coordinates, each a list of {nd} ints with 0 <= position[i] < "
+            f"{list(out_shape)}[i]"
+        )
     try:
         arr = np.asarray(positions)
     except (ValueError, TypeError):  # ragged lists

@@ -36,7 +36,8 @@ def as_tuple(value: Any, ndim: int, name: str, *, minimum: int = 1) -> tuple[int
     >>> as_tuple([1, 2], 2, "dilation")
     (1, 2)
     """
-    accepted = f"an int >= {minimum} or a list of {ndim} such ints (one per spatial axis)"
+    ints = "such ints" if ndim != 1 else "such int"
+    accepted = f"an int >= {minimum} or a list of {ndim} {ints} (one per spatial axis)"
     if _is_int(value):
         values: tuple[int, ...] = (int(value),) * ndim
     elif isinstance(value, Sequence) and not isinstance(value, str):
