@@ -106,6 +106,9 @@ def check_positions(positions: Any, out_shape: tuple[int, ...]) -> np.ndarray:
             f"a list of output coordinates, each a list of {nd} ints with 0 <= position[i] < "
             f"{list(out_shape)}[i]"
         )
+    if nd == 1 and isinstance(positions, (list, tuple)):
+        # a 1-D position may be a bare int or a one-int list, mixed freely
+        positions = [[p] if isinstance(p, (int, np.integer)) else p for p in positions]
     try:
         arr = np.asarray(positions)
     except (ValueError, TypeError):  # ragged lists

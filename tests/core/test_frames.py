@@ -209,6 +209,18 @@ def test_frames_one_dimensional_positions_may_be_ints() -> None:
     np.testing.assert_allclose(batch.value, [9.0, 3.0])
 
 
+def test_frames_one_dimensional_positions_may_mix_ints_and_lists() -> None:
+    batch = frames(np.arange(6.0), np.ones(2), positions=[[4], 1, np.int64(0)])
+    assert batch.position.tolist() == [[4], [1], [0]]
+    np.testing.assert_allclose(batch.value, [9.0, 3.0, 1.0])
+
+
+@pytest.mark.parametrize("bad", [[True], [[1, 2]], [1.5], ["1"]])
+def test_frames_rejects_one_dimensional_positions_of_other_kinds(bad: list) -> None:
+    with pytest.raises(ParameterError, match="each an int"):
+        frames(np.arange(6.0), np.ones(2), positions=bad)
+
+
 def test_frames_filters_select_and_order() -> None:
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 4, 4)), rng.standard_normal((3, 2, 2, 2))
