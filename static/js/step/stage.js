@@ -27,13 +27,13 @@ function grid(rows, cols, kind, testid, slice = null) {
   const box = el("div", {
     class: `st-grid st-${kind}`, "data-testid": testid,
     style: `grid-template-columns: repeat(${cols}, var(--st-cell)); grid-template-rows: repeat(${rows}, var(--st-cell));`,
-    role: "grid",
+    role: "group",
   });
   const cells = [];
   for (let r = 0; r < rows; r++) {
     const line = [];
     for (let q = 0; q < cols; q++) {
-      const cell = el("div", { class: "st-cell", "data-z": slice, "data-r": r, "data-c": q, role: "gridcell" });
+      const cell = el("div", { class: "st-cell", "data-z": slice, "data-r": r, "data-c": q });
       box.append(cell);
       line.push(cell);
     }
