@@ -151,6 +151,11 @@ def _as_rows(padded: np.ndarray, pads: Any) -> tuple[np.ndarray, Any]:
     return padded[:, None], ((0, 0), *pads)
 
 
+def _size(shape: Any) -> str:
+    """A shape as the title writes it: ``3×5×5``."""
+    return "×".join(str(int(n)) for n in shape)
+
+
 def _axes(values: Any) -> str:
     """One number when every axis (or side) agrees, else all of them."""
     values = [int(v) for v in values]
@@ -209,9 +214,8 @@ def _conv_scene(req: AnimationRequest, store: Any, settings: Any,
             channels=tuple(range(first, first + per_group)),
         ))
     stride, dilation = as_tuple(job.stride, nd, "stride"), as_tuple(job.dilation, nd, "dilation")
-    out_text = "×".join(map(str, (n_filters, *batch.output_shape) if n_filters > 1
-                            else batch.output_shape))
-    title = (f"{'×'.join(map(str, x.shape[1:]))} ⊛ {'×'.join(map(str, weights.shape[2:]))}  "
+    out_text = _size((n_filters, *batch.output_shape) if n_filters > 1 else batch.output_shape)
+    title = (f"{_size(x.shape[1:])} ⊛ {_size(weights.shape[2:])}  "
              f"stride {_axes(stride)}  padding {_axes(np.ravel(batch.padding))}  dilation "
              f"{_axes(dilation)}  → {out_text}")
     padded, pads = _as_rows(pad(x, batch.padding, job.padding_mode), batch.padding)
@@ -270,9 +274,9 @@ def _pool_scene(req: AnimationRequest, store: Any, settings: Any,
                     constant_values=fill)
     stride = as_tuple(req.kernel_size if req.stride is None else req.stride, nd, "stride")
     dilation = as_tuple(req.dilation, nd, "dilation")
-    title = (f"{req.mode} pool {'×'.join(map(str, x.shape[1:]))}  window "
-             f"{'×'.join(map(str, window_shape))}  stride {_axes(stride)}  padding "
-             f"{_axes(np.ravel(batch.padding))}  → {'×'.join(map(str, batch.output_shape))}")
+    title = (f"{req.mode} pool {_size(x.shape[1:])}  window {_size(window_shape)}  stride "
+             f"{_axes(stride)}  padding {_axes(np.ravel(batch.padding))}  → "
+             f"{_size(batch.output_shape)}")
     padded, pads = _as_rows(padded, batch.padding)
     stage = Stage(
         padded=padded, pads=pads, kernel_size=_picture(window_shape, 1),
