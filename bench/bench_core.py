@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.core import _scratch, conv, conv_method  # noqa: E402
+from server.core import conv, conv_method  # noqa: E402
+from server.core.methods import scratch as _scratch  # noqa: E402
 
 try:
     from server.core.pooling import pool

@@ -31,7 +31,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.core import _method, conv, conv_method  # noqa: E402
+from server.core import conv, conv_method  # noqa: E402
+from server.core.methods import choose as _method  # noqa: E402
 
 METHODS = ("direct", "im2col", "fft")
 OUT = Path(__file__).with_name("crossover.md")
@@ -142,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         f"numpy {np.__version__}; CPU time on one BLAS thread, best of {repeat}; bold = "
         "fastest; (!) = the chooser picked another method. One machine's figures.",
         "",
-        f"Chooser thresholds in server/core/_method.py: FFT_MIN_TAPS = {_method.FFT_MIN_TAPS}, "
+        f"Chooser thresholds in server/core/methods/choose.py: "
+        f"FFT_MIN_TAPS = {_method.FFT_MIN_TAPS}, "
         f"FFT_MIN_TAPS_MANY = {_method.FFT_MIN_TAPS_MANY}, "
         f"IM2COL_FILTER_RATIO = {_method.IM2COL_FILTER_RATIO}, "
         f"DIRECT_MAX_PRODUCTS = {_method.DIRECT_MAX_PRODUCTS}.",

@@ -1,13 +1,14 @@
 """Multi-channel convolution (cross-correlation, as in deep-learning libraries).
 
 `conv` validates everything first, then hands a `ConvPlan` (the normalized operands and every
-per-axis parameter as tuples) to one of three vectorized methods picked by `_method.choose`:
-shift-and-add over taps (`_direct`), tiled im2col + one matrix product per tile (`_im2col`), or
-the FFT (`_fft`); Winograd F(2x2, 3x3) (`_winograd`) runs only when forced. All of them work in
+per-axis parameter as tuples) to one of three vectorized methods picked by `methods.choose`:
+shift-and-add over taps (`methods.direct`), tiled im2col + one matrix product per tile
+(`methods.im2col`), or the FFT (`methods.fft`); Winograd F(2x2, 3x3) (`methods.winograd`) runs
+only when forced. All of them work in
 row tiles of a bounded size (the input is never padded or copied as a whole), so memory stays
 near the size of the output whatever the input. The tile buffers are reused across calls
-(`_scratch`), and the products go through NumPy's own BLAS with in-place accumulation when it
-can be reached (`_blas`), else through NumPy alone.
+(`methods.scratch`), and the products go through NumPy's own BLAS with in-place accumulation when it
+can be reached (`methods.blas`), else through NumPy alone.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from . import _direct, _fft, _im2col, _winograd
-from ._method import METHODS, choose
-from ._plan import ConvPlan, make_plan
+from .methods import direct, fft, im2col, winograd
+from .methods.choose import METHODS, choose
+from .methods.plan import ConvPlan, make_plan
 
 __all__ = ["conv", "conv_method"]
 
 _RUNNERS = {
-    "direct": _direct.run,
-    "im2col": _im2col.run,
-    "fft": _fft.run,
-    "winograd": _winograd.run,
+    "direct": direct.run,
+    "im2col": im2col.run,
+    "fft": fft.run,
+    "winograd": winograd.run,
 }
 
 
@@ -74,7 +75,7 @@ def conv(
         Force one method; ``"auto"`` lets `conv_method` choose (the results agree to rounding).
         ``"winograd"`` (F(2x2, 3x3)) needs 2 spatial axes, a 3x3 kernel, stride 1, dilation 1.
     tile_bytes : int, optional
-        Working-memory budget per tile (default `TILE_BYTES` of ``server.core._plan``, 32 MiB).
+        Working-memory budget per tile (``methods.plan.TILE_BYTES`` by default, 32 MiB).
 
     Returns
     -------
@@ -173,7 +174,7 @@ def _method_name(plan: ConvPlan, method: str) -> str:
             suggestion={"method": "auto"},
         )
     if method == "winograd":
-        reason = _winograd.unsupported(plan)
+        reason = winograd.unsupported(plan)
         if reason is not None:
             from .errors import ParameterError
 

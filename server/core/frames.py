@@ -6,8 +6,8 @@ Frames are ordered filter-major, then output positions row-major, ``total = F * 
 frame (`pool_frames`) is one channel at one output position: the window, and the winner (max) or the
 sum and divisor (avg).
 
-Both gather a page of windows straight from the unpadded input (`_gather`), so a page costs the
-same anywhere in a large photo.
+Both gather a page of windows straight from the unpadded input (`methods.gather`), so a page
+costs the same anywhere in a large photo.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ._gather import check_positions, gather, json_list, page
-from ._plan import make_plan
 from .activations import activate
 from .errors import ParameterError
+from .methods.gather import check_positions, gather, json_list, page
+from .methods.plan import make_plan
 from .pooling import pool_geometry
 from .shapes import Pads
 

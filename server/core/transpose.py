@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ._plan import working_dtype
 from .errors import OutputSizeError, ParameterError, ShapeError
+from .methods.plan import working_dtype
 from .shapes import as_tuple
 
 __all__ = ["conv_transpose", "conv_transpose_shape"]

@@ -273,7 +273,7 @@ def test_conv_reproduces_contract_example(example: Any) -> None:
 def test_conv_numpy_fallback_matches_oracle(
     monkeypatch: pytest.MonkeyPatch, method: str, filters: int, channels: int
 ) -> None:
-    from server.core import _blas
+    from server.core.methods import blas as _blas
 
     monkeypatch.setattr(_blas, "available", lambda dtype: False)
     rng = np.random.default_rng(14)
@@ -285,7 +285,7 @@ def test_conv_numpy_fallback_matches_oracle(
 
 def test_conv_reused_scratch_never_leaks_between_calls() -> None:
     # a big call leaves large buffers full of data; a smaller one of another layout reuses them
-    from server.core import _scratch
+    from server.core.methods import scratch as _scratch
 
     rng = np.random.default_rng(15)
     big = rng.standard_normal((3, 40, 41)) * 1e30

@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) (`server.core._winograd`): against the naive-loop oracle over shapes,
+"""Winograd F(2x2, 3x3) (`server.core.methods.winograd`): against the naive-loop oracle over shapes,
 paddings and modes, dtypes, ragged tiles and groups; a hypothesis property; the chooser; the
 errors of forcing it where it cannot run; PyTorch when installed."""
 
@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle import conv_ref
 
-from server.core import _method, _winograd, conv, conv_method
-from server.core._plan import make_plan
+from server.core import conv, conv_method
 from server.core.errors import ParameterError
+from server.core.methods import choose as _method
+from server.core.methods import winograd as _winograd
+from server.core.methods.plan import make_plan
 from server.core.padding import PADDING_MODES
 
 

@@ -16,8 +16,8 @@ from itertools import product
 
 import numpy as np
 
-from ._plan import ConvPlan, padded_rows
-from ._scratch import scratch
+from .plan import ConvPlan, padded_rows
+from .scratch import scratch
 
 
 @dataclass(frozen=True)

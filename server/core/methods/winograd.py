@@ -10,7 +10,7 @@ elements. Summed over the channels, the elementwise products become 16 matrix pr
   (stride 2), an array (16, C, blocks), computed separably (columns, then rows: 20 whole-tile
   1-D additions, no loop over positions);
 - 16 GEMMs ``M[e] = U[e] @ V[e]`` per group: one stacked ``np.matmul``, which calls NumPy's
-  BLAS once per element (measured faster than 16 `_blas` calls through ctypes);
+  BLAS once per element (measured faster than 16 `blas` calls through ctypes);
 - output transform ``A^T M A`` (again separable additions), written straight into the strided
   2x2 phases of the output; the ragged last block row and column are cropped.
 
@@ -19,7 +19,7 @@ about ``24 * (C + F)`` additions in the transforms. Those additions are NumPy pa
 (about 0.2-0.6 ns per element here, on one thread) while the products run near the BLAS peak,
 so on the development machine Winograd only pays from about 128 channels x 128 filters on one
 thread, and loses on two (the BLAS calls share the threads, the transforms do not):
-bench/README.md, "Winograd". `_method` therefore never picks it; ``conv(..., method="winograd")``
+bench/README.md, "Winograd". `choose` therefore never picks it; ``conv(..., method="winograd")``
 forces it. The padded rows of a tile come from the input (zero padding) or `padded_rows` (every
 other mode); memory is the output plus one tile within the plan's tile budget. Float32 stays well
 within the accuracy contract (the transforms only add, subtract and halve). F(4x4, 3x3) was not
@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._flat import row_tiles
-from ._plan import ConvPlan, padded_rows
-from ._scratch import scratch
+from .flat import row_tiles
+from .plan import ConvPlan, padded_rows
+from .scratch import scratch
 
 CHUNK_BYTES = 512 * 2**10
 """Scratch of one chunk of the transforms, kept in the L2 cache between their two steps

@@ -13,7 +13,7 @@ NumPy's OpenBLAS), recorded in bench/crossover.md; they only decide speed, never
   copies C/groups * prod(K) shifted rows once and writes the output once. So im2col wins when
   the filters outnumber the channels (`IM2COL_FILTER_RATIO`): an RGB photo through 16 filters,
   a grey one through 4. Without BLAS (the NumPy fallback) im2col wins everywhere but F*C tiny.
-- Winograd F(2x2, 3x3) (`_winograd`; 2-D, 3x3, stride 1, dilation 1) is never picked here, only
+- Winograd F(2x2, 3x3) (`winograd`; 2-D, 3x3, stride 1, dilation 1) is never picked here, only
   forced with ``method="winograd"``: it does 2.25x fewer multiply-adds, but its transforms are
   single-threaded NumPy passes, and measured (bench/README.md, "Winograd") it is about 10%
   slower than shift-and-add on the 64x64-channel bench shape on one thread, faster only from
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _blas
-from ._plan import ConvPlan
+from . import blas
+from .plan import ConvPlan
 
 METHODS = ("direct", "im2col", "fft", "winograd")
 
@@ -52,7 +52,7 @@ def choose(plan: ConvPlan) -> str:
         return "fft"
     if fg * cg <= DIRECT_MAX_PRODUCTS:
         return "direct"
-    if not _blas.available(plan.dtype):
+    if not blas.available(plan.dtype):
         return "im2col"  # without in-place BLAS updates, one GEMM per tile beats per-tap ones
     if fg >= IM2COL_FILTER_RATIO * cg:
         return "im2col"

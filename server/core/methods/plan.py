@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError, ShapeError
-from .padding import check_padding_fits, check_padding_mode
-from .shapes import Pads, as_tuple, normalize_operands, output_shape, resolve_padding
+from ..errors import ParameterError, ShapeError
+from ..padding import check_padding_fits, check_padding_mode
+from ..shapes import Pads, as_tuple, normalize_operands, output_shape, resolve_padding
 
 TILE_BYTES = 32 * 2**20
 """Default working-memory budget of one tile (padded input rows, column matrix, partial sums)."""

@@ -1,11 +1,11 @@
-"""Shift-and-add over kernel taps on flat stride-phase planes (see `_flat`).
+"""Shift-and-add over kernel taps on flat stride-phase planes (see `flat`).
 
 For every tile of output rows and every tap, the whole tile of outputs is updated at once from one
 contiguous slice of a phase plane: ``acc[f] += w[f, c, tap] * plane[c, offset(tap):...]`` (one
 axpy per filter, channel and tap), or one matrix product per tap
 (``acc[F] += w[:, :, tap] @ plane[C, offset:...]``, the planes read in place through the BLAS
 leading dimension). Tiles are sized so the accumulators and planes stay in the CPU cache across
-the taps. With NumPy's bundled BLAS reachable (`_blas`) each update is one in-place BLAS call;
+the taps. With NumPy's bundled BLAS reachable (`blas`) each update is one in-place BLAS call;
 otherwise NumPy does it with a temporary, in cache-sized chunks.
 Cost ``F * C/groups * prod(K)`` multiply-adds per output; memory: the output and one tile.
 """
@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _blas
-from ._flat import FlatLayout, FlatTiles, WideOutput, layout, row_tiles
-from ._plan import ConvPlan
-from ._scratch import scratch
+from . import blas
+from .flat import FlatLayout, FlatTiles, WideOutput, layout, row_tiles
+from .plan import ConvPlan
+from .scratch import scratch
 
 CHUNK_BYTES = 256 * 2**10
 """Bytes of one accumulator chunk (plus its inputs), to stay within the L2 cache of one core."""
@@ -55,7 +55,7 @@ def _tile_rows(plan: ConvPlan, row: int, budget: int) -> int:
 def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
     """Convolve by shift-and-add; returns ``(F, *O)`` without bias."""
     if use_blas is None:
-        use_blas = _blas.available(plan.dtype)
+        use_blas = blas.available(plan.dtype)
     return _run_blas(plan) if use_blas else _run_numpy(plan)
 
 
@@ -100,7 +100,7 @@ def _run_blas(plan: ConvPlan) -> np.ndarray:
     def compute(fs: slice, planes: np.ndarray, acc: np.ndarray, length: int) -> None:
         for t in range(ntaps):
             src = planes[:, phases[t], offsets[t] : offsets[t] + length]
-            _blas.gemm_acc(per_tap[t, fs], src, acc, beta=0.0 if t == 0 else 1.0)
+            blas.gemm_acc(per_tap[t, fs], src, acc, beta=0.0 if t == 0 else 1.0)
 
     return _sweep(plan, lay, rows, compute)
 

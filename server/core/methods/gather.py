@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError
-from .shapes import Pads
+from ..errors import ParameterError
+from ..shapes import Pads
 
 
 def source_index(i: np.ndarray, n: int, mode: str) -> tuple[np.ndarray, np.ndarray]:

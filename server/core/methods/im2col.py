@@ -1,7 +1,7 @@
 """Tiled im2col: one column matrix and one matrix product per tile of output rows.
 
 For a tile of output rows, the column matrix ``col[(c, tap), j]`` is assembled from the shifted
-rows of the flat stride-phase planes (`_flat`), one strided copy per channel and tap that keeps
+rows of the flat stride-phase planes (`flat`), one strided copy per channel and tap that keeps
 only the true output columns, and the tile of outputs is one GEMM written straight into the
 output rows: ``out[F, j] = w[F, (c, tap)] @ col[(c, tap), j]``. The tile height keeps
 the column matrix near `COL_BYTES`, which keeps the product near the machine's GEMM peak while
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _blas
-from ._flat import FlatTiles, layout, row_tiles
-from ._plan import ConvPlan
-from ._scratch import scratch
+from . import blas
+from .flat import FlatTiles, layout, row_tiles
+from .plan import ConvPlan
+from .scratch import scratch
 
 COL_BYTES = 16 * 2**20
 """Target size of one tile's column matrix. 8 MiB was best on one thread (CPU time); 16 MiB
@@ -34,7 +34,7 @@ def tile_rows(plan: ConvPlan, row: int) -> int:
 def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
     """Convolve by tiled im2col + GEMM; returns ``(F, *O)`` without bias."""
     if use_blas is None:
-        use_blas = _blas.available(plan.dtype)
+        use_blas = blas.available(plan.dtype)
     lay = layout(plan)
     filters, cg = plan.w.shape[0], plan.w.shape[1]
     fg = filters // plan.groups
@@ -62,7 +62,7 @@ def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
                 cols[:, t] = src.reshape(cg, n, *lay.rest)[crop]
             a, b = wmat[g], cols.reshape(cg * ntaps, n * per_row)
             if use_blas:  # straight into the output rows, no temporary
-                _blas.gemm_acc(a, b, target[g * fg : (g + 1) * fg], beta=0.0)
+                blas.gemm_acc(a, b, target[g * fg : (g + 1) * fg], beta=0.0)
             else:
                 np.matmul(a, b, out=target[g * fg : (g + 1) * fg])
     return out.reshape(filters, *plan.out_shape)

@@ -5,7 +5,7 @@ conjugate spectrum of every (dilated) filter, summed over the channels of its gr
 frequency domain, and transformed back once per filter. Cost per tile about
 ``(C + F) * N log N + F * C/groups * N`` for ``N`` padded samples, independent of the kernel size,
 which is why it wins for kernels of about 11 taps per axis and more. It computes every position of
-a stride-1 correlation, so `_method` picks it only for stride 1 (with a stride it still works,
+a stride-1 correlation, so `choose` picks it only for stride 1 (with a stride it still works,
 taking every ``s``-th result). Memory: spectra of one tile, within the tile budget, plus the
 filter spectra.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._flat import row_tiles
-from ._plan import ConvPlan, padded_rows
+from .flat import row_tiles
+from .plan import ConvPlan, padded_rows
 
 
 def fast_len(n: int) -> int:
