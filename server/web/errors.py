@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..core.errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
-from ..core.network import ACCEPTED as NETWORK_ACCEPTED
-from ..core.network import LAYER_TYPES
 from ..imaging.decode import ImageError
+from ..nn.summary import ACCEPTED as NETWORK_ACCEPTED
+from ..nn.summary import LAYER_TYPES
 from ..store import ImageNotFoundError
 
 __all__ = ["ApiError", "LimitError", "envelope", "install_error_handlers", "limit_error"]

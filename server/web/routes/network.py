@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ...core.network import summarize
+from ...nn.summary import summarize
 from ..deps import StrictJSONRoute
 from ..errors import limit_error
 from ..responses import json_response

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ...core.network import ACTIVATION_NAMES
+from ...nn.summary import ACTIVATION_NAMES
 from .common import StrictModel
 
 MAX_LAYERS = 64

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ParameterError
+from ..core.errors import ParameterError
 
 # Keras's own vocabulary: argument names and defaults (``None`` in a default means optional).
 LAYER_ARGS: dict[str, dict[str, Any]] = {

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..core.errors import OutputSizeError, ParameterError, ShapeError
+from ..core.shapes import explain_output_shape, output_shape, resolve_padding
 from . import _keras_args as args
-from .errors import OutputSizeError, ParameterError, ShapeError
-from .shapes import explain_output_shape, output_shape, resolve_padding
 
 __all__ = ["ACCEPTED", "ACTIVATION_NAMES", "LAYER_TYPES", "LayerSummary", "NetworkSummary",
            "keras_name", "summarize"]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from server.core import OutputSizeError, ParameterError, ShapeError, output_shape
 from server.core.errors import CoreError
-from server.core.network import LAYER_TYPES, keras_name, summarize
+from server.nn.summary import LAYER_TYPES, keras_name, summarize
 
 DESIGN_STACK = [
     {"type": "Conv2D", "filters": 6, "kernel_size": 5, "strides": 1, "padding": "valid",
