@@ -7,31 +7,41 @@ Every reader takes the layer's position so an error can name the exact request f
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from ..core.errors import ParameterError
 
 # Keras's own vocabulary: argument names and defaults (``None`` in a default means optional).
+_CONV = {"filters": None, "kernel_size": None, "strides": 1, "padding": "valid",
+         "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}
+_POOL = {"pool_size": 2, "strides": None, "padding": "valid"}
 LAYER_ARGS: dict[str, dict[str, Any]] = {
-    "Conv2D": {"filters": None, "kernel_size": None, "strides": 1, "padding": "valid",
-               "dilation_rate": 1, "activation": None, "use_bias": True},
-    "MaxPooling2D": {"pool_size": 2, "strides": None, "padding": "valid"},
-    "AveragePooling2D": {"pool_size": 2, "strides": None, "padding": "valid"},
-    "GlobalMaxPooling2D": {},
-    "GlobalAveragePooling2D": {},
-    "BatchNormalization": {"center": True, "scale": True},
+    **{f"Conv{d}D": dict(_CONV) for d in (1, 2, 3)},
+    **{f"{kind}Pooling{d}D": dict(_POOL) for kind in ("Max", "Average") for d in (1, 2, 3)},
+    **{f"Global{kind}Pooling{d}D": {"keepdims": False}
+       for kind in ("Max", "Average") for d in (1, 2, 3)},
+    **{f"ZeroPadding{d}D": {"padding": 1} for d in (1, 2, 3)},
+    "BatchNormalization": {"axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True,
+                           "scale": True},
     "Activation": {"activation": None},
-    "Dropout": {"rate": None},
+    "ReLU": {"max_value": None, "negative_slope": 0.0, "threshold": 0.0},
+    "LeakyReLU": {"negative_slope": 0.3},
+    "Softmax": {"axis": -1},
+    "Dropout": {"rate": None, "seed": None},
     "Flatten": {},
     "Dense": {"units": None, "activation": None, "use_bias": True},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "Conv2D": ("filters", "kernel_size"), "Activation": ("activation",), "Dropout": ("rate",),
-    "Dense": ("units",),
+    **{f"Conv{d}D": ("filters", "kernel_size") for d in (1, 2, 3)},
+    "Activation": ("activation",), "Dropout": ("rate",), "Dense": ("units",),
 }
-# The activation names Keras accepts as strings (keras.activations.get); only shapes are computed
-# here, so every one of them is as cheap to support as another.
+# The spatial axes a layer slides over (its name ends in 1D/2D/3D); 0 for the others.
+SPATIAL_AXES = {kind: int(kind[-2]) for kind in LAYER_ARGS if kind.endswith("D")
+                and kind[-2].isdigit()}
+# The activation names Keras accepts as strings (keras.activations.get), all computed by
+# server.nn.activations.
 ACTIVATION_NAMES = (
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
     "sigmoid", "hard_sigmoid", "hard_silu", "tanh", "softmax", "log_softmax", "softplus",
@@ -40,13 +50,23 @@ ACTIVATION_NAMES = (
 PADDINGS = ("valid", "same")
 ACCEPTED = {
     "filters": "an int >= 1", "units": "an int >= 1",
-    "kernel_size": "an int >= 1 or a pair [height, width]",
-    "pool_size": "an int >= 1 or a pair [height, width]",
-    "strides": "an int >= 1 or a pair [height, width]",
-    "dilation_rate": "an int >= 1 or a pair [height, width]",
+    "kernel_size": "an int >= 1 or one int per spatial axis",
+    "pool_size": "an int >= 1 or one int per spatial axis",
+    "strides": "an int >= 1 or one int per spatial axis",
+    "dilation_rate": "an int >= 1 or one int per spatial axis",
+    "groups": "an int >= 1 dividing the input channels and the filters",
+    "keepdims": "true or false", "axis": "-1 (the channels, last in Keras's order)",
+    "momentum": "a number in [0, 1]", "epsilon": "a number > 0",
+    "max_value": "null or a number >= 0", "negative_slope": "a number >= 0",
+    "threshold": "a number", "seed": "null or an int >= 0",
     "padding": '"valid" or "same"', "rate": "a number in [0, 1)",
     "activation": "null or one of " + ", ".join(ACTIVATION_NAMES),
     "use_bias": "true or false", "center": "true or false", "scale": "true or false",
+}
+ACCEPTED_PADDING = {
+    1: "an int >= 0 or a pair [left, right]",
+    2: "an int >= 0, a pair [rows, columns], or [[top, bottom], [left, right]]",
+    3: "an int >= 0, three ints, or three [before, after] pairs",
 }
 
 
@@ -103,22 +123,76 @@ def positive(index: int, name: str, value: Any) -> int:
     return int(value)
 
 
-def pair(index: int, name: str, value: Any) -> tuple[int, int]:
-    """An int or a pair of ints, each >= 1, as Keras's ``kernel_size``/``strides`` take them."""
+def ints(index: int, name: str, value: Any, nd: int) -> tuple[int, ...]:
+    """An int or ``nd`` ints, each >= 1, as Keras's ``kernel_size``/``strides`` take them."""
     if _is_int(value):
-        values = [int(value)] * 2
-    elif isinstance(value, list | tuple) and len(value) == 2 and all(map(_is_int, value)):
+        values = [int(value)] * nd
+    elif isinstance(value, list | tuple) and len(value) == nd and all(map(_is_int, value)):
         values = [int(v) for v in value]
     else:
-        raise ParameterError(f"`{field(index, name)}` must be {ACCEPTED[name]}, got {value!r}",
-                             param=field(index, name), accepted=ACCEPTED[name])
+        raise ParameterError(f"`{field(index, name)}` must be {ACCEPTED[name]} ({nd} here), "
+                             f"got {value!r}", param=field(index, name), accepted=ACCEPTED[name])
     if min(values) < 1:
         fixed: int | list[int] = 1 if _is_int(value) else [max(v, 1) for v in values]
         raise ParameterError(
-            f"`{field(index, name)}` must be >= 1 on both axes, got {value!r}",
+            f"`{field(index, name)}` must be >= 1 on every axis, got {value!r}",
             param=field(index, name), accepted=ACCEPTED[name],
             suggestion={field(index, name): fixed})
-    return values[0], values[1]
+    return tuple(values)
+
+
+def pair(index: int, name: str, value: Any) -> tuple[int, int]:
+    """`ints` for two axes (height, width)."""
+    h, w = ints(index, name, value, 2)
+    return h, w
+
+
+def zero_padding(index: int, value: Any, nd: int) -> tuple[tuple[int, int], ...]:
+    """``ZeroPaddingND``'s ``padding``: an int, one int per axis, or a pair per axis."""
+    def bad() -> ParameterError:
+        return ParameterError(
+            f"`{field(index, 'padding')}` must be {ACCEPTED_PADDING[nd]}, got {value!r}",
+            param=field(index, "padding"), accepted=ACCEPTED_PADDING[nd])
+
+    if _is_int(value):
+        pads = [(int(value), int(value))] * nd
+    elif isinstance(value, list | tuple) and len(value) == nd and all(map(_is_int, value)):
+        pads = [(int(v), int(v)) for v in value]
+    elif (nd == 1 and isinstance(value, list | tuple) and len(value) == 2
+          and all(map(_is_int, value))):
+        pads = [(int(value[0]), int(value[1]))]
+    elif isinstance(value, list | tuple) and len(value) == nd and all(
+            isinstance(p, list | tuple) and len(p) == 2 and all(map(_is_int, p)) for p in value):
+        pads = [(int(a), int(b)) for a, b in value]
+    else:
+        raise bad()
+    if min(min(p) for p in pads) < 0:
+        raise bad()
+    return tuple(pads)
+
+
+def number(index: int, name: str, value: Any, *, low: float | None = None,
+           low_open: bool = False, high: float | None = None) -> float:
+    """A JSON number within bounds (``epsilon``, ``momentum``, ``negative_slope``...)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok or not math.isfinite(float(value)):
+        raise ParameterError(f"`{field(index, name)}` must be {ACCEPTED[name]}, got {value!r}",
+                             param=field(index, name), accepted=ACCEPTED[name])
+    return float(value)
+
+
+def channel_axis(index: int, value: Any, ndim: int) -> None:
+    """``axis`` of Softmax and BatchNormalization: only the channels (-1, or its index)."""
+    if _is_int(value) and value in (-1, ndim - 1):
+        return
+    raise ParameterError(
+        f"`{field(index, 'axis')}` must be -1 (the channels), got {value!r}: Svertka normalizes "
+        "and takes the softmax over the channels only", param=field(index, "axis"),
+        accepted=ACCEPTED["axis"], suggestion={field(index, "axis"): -1})
 
 
 def padding(index: int, value: Any) -> str:

@@ -166,7 +166,14 @@ def test_every_layer_type_gets_its_keras_name() -> None:
              "AveragePooling2D": "average_pooling2d", "GlobalMaxPooling2D": "global_max_pooling2d",
              "GlobalAveragePooling2D": "global_average_pooling2d",
              "BatchNormalization": "batch_normalization", "Activation": "activation",
-             "Dropout": "dropout", "Flatten": "flatten", "Dense": "dense"}
+             "Dropout": "dropout", "Flatten": "flatten", "Dense": "dense",
+             "ReLU": "re_lu", "LeakyReLU": "leaky_re_lu", "Softmax": "softmax"}
+    for d in (1, 3):
+        names |= {f"Conv{d}D": f"conv{d}d", f"MaxPooling{d}D": f"max_pooling{d}d",
+                  f"AveragePooling{d}D": f"average_pooling{d}d",
+                  f"GlobalMaxPooling{d}D": f"global_max_pooling{d}d",
+                  f"GlobalAveragePooling{d}D": f"global_average_pooling{d}d"}
+    names |= {f"ZeroPadding{d}D": f"zero_padding{d}d" for d in (1, 2, 3)}
     assert {k: keras_name(k) for k in LAYER_TYPES} == names
 
 
@@ -174,24 +181,24 @@ def test_empty_stack_has_no_params() -> None:
     s = summarize([4, 4, 1], [])
     assert (s.layers, s.total_params) == ([], 0)
     assert s.to_dict() == {"input_shape": [4, 4, 1], "layers": [], "total_params": 0,
-                           "trainable_params": 0, "non_trainable_params": 0}
+                           "trainable_params": 0, "non_trainable_params": 0, "total_macs": 0}
 
 
 def test_to_dict_is_json_ready() -> None:
     d = summarize([28, 28, 1], LESSON_CONVNET).to_dict()
     assert d["layers"][0]["output_shape"] == [26, 26, 32]
     assert set(d["layers"][0]) == {"type", "name", "output_shape", "params", "trainable_params",
-                                   "non_trainable_params", "formula", "explain", "note"}
+                                   "non_trainable_params", "formula", "macs", "explain", "note"}
 
 
 CONV = {"type": "Conv2D", "filters": 2, "kernel_size": 3}
 # (id, input shape, layers, error class, param, suggestion or None)
 BAD: list[tuple[str, Any, list[Any], type[CoreError], str, dict[str, Any] | None]] = [
-    ("input-rank", [28, 28], [], ShapeError, "input_shape", None),
+    ("input-rank", [28, 28, 1, 1, 1], [], ShapeError, "input_shape", None),
     ("input-zero", [28, 0, 1], [], ShapeError, "input_shape[1]", {"input_shape[1]": 1}),
     ("input-float", [28, 2.5, 1], [], ShapeError, "input_shape[1]", None),
     ("layer-not-object", [8, 8, 1], [CONV, 3], ParameterError, "layers[1]", None),
-    ("type-unknown", [8, 8, 1], [{"type": "Conv3D"}], ParameterError, "layers[0].type",
+    ("type-unknown", [8, 8, 1], [{"type": "Cnv2D"}], ParameterError, "layers[0].type",
      {"layers[0].type": "Conv2D"}),
     ("type-case", [8, 8, 1], [{"type": "dense", "units": 2}], ParameterError, "layers[0].type",
      {"layers[0].type": "Dense"}),

@@ -1,0 +1,83 @@
+"""The fully connected layer (Dense) and the reshaping that usually precedes it (Flatten)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _keras_args as args
+from ..activations import apply_activation
+from .base import Layer, Shape, Summary, glorot_uniform
+
+
+class Dense(Layer):
+    """``keras.layers.Dense``: every input joined to every unit, on the last axis (as in Keras).
+
+    On a map (no Flatten before it) Keras applies the same ``(C, units)`` matrix at every
+    position, which is a 1x1 convolution; channel-first inside, that is the channel axis.
+    """
+
+    type = "Dense"
+    weight_names = ("kernel", "bias")
+
+    def read_args(self) -> None:
+        i, a = self.index, self.args
+        self.units = args.positive(i, "units", a["units"])
+        self.activation = args.activation(i, a["activation"])
+        self.use_bias = args.flag(i, "use_bias", a["use_bias"])
+
+    def compute(self, shape: Shape) -> Summary:
+        cin, units = shape[-1], self.units
+        self.weight_shapes = [(cin, units)] + ([(units,)] if self.use_bias else [])
+        params = cin * units + (units if self.use_bias else 0)
+        formula = (f"({cin} + 1) * {units} = {params}" if self.use_bias
+                   else f"{cin} * {units} = {params}")
+        note = f"every one of the {cin} inputs joins every one of the {units} units"
+        if len(shape) > 1:
+            # what Keras does with a map, and what surprises people who expected a flattening
+            where = "x".join(map(str, shape[:-1]))
+            note = (f"Dense acts on the last axis only, as in Keras: the same {cin}x{units} "
+                    f"weights at each of the {where} positions (add Flatten first to join every "
+                    "value)")
+        if self.activation != "linear":
+            note += f"; then {self.activation}"
+        positions = math.prod(shape[:-1])
+        return Summary((*shape[:-1], units), params, 0, formula, note,
+                       macs=positions * cin * units)
+
+    def init_weights(self, rng: np.random.Generator) -> None:
+        cin = self.weight_shapes[0][0]
+        self.weights = [glorot_uniform(rng, (cin, self.units), cin, self.units)]
+        if self.use_bias:
+            self.weights.append(np.zeros(self.units, np.float32))
+
+    def forward(self, x: np.ndarray, *, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        kernel = self.weights[0]
+        # the channel axis is 1 inside (last in Keras's order): contract it, keep it at 1
+        out = np.moveaxis(np.tensordot(np.moveaxis(x, 1, -1), kernel, axes=1), -1, 1)
+        if self.use_bias:
+            out = out + self.weights[1].reshape(-1, *(1,) * (x.ndim - 2))
+        return apply_activation(np.ascontiguousarray(out, dtype=np.float32), self.activation,
+                                axis=1)
+
+
+class Flatten(Layer):
+    """``keras.layers.Flatten``: every value of an example in one vector, in Keras's order.
+
+    Keras flattens ``(H, W, C)`` channels last, so the vector runs over the channels first at
+    each position; a Dense kernel saved by Keras expects exactly that order.
+    """
+
+    type = "Flatten"
+
+    def compute(self, shape: Shape) -> Summary:
+        n = math.prod(shape)
+        return Summary((n,), formula=f"{'*'.join(map(str, shape))} = {n}",
+                       note="the values lined up into one vector: nothing to learn")
+
+    def forward(self, x: np.ndarray, *, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        channels_last = x if x.ndim <= 2 else np.moveaxis(x, 1, -1)
+        return np.ascontiguousarray(channels_last).reshape(x.shape[0], -1)

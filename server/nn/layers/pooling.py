@@ -1,0 +1,68 @@
+"""Pooling layers: Max/AveragePooling1D/2D/3D over windows, Global*PoolingND over whole maps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...core import pool
+from .. import _keras_args as args
+from .base import Layer, Shape, Summary
+
+
+class Pooling(Layer):
+    """``keras.layers.{Max,Average}PoolingND``, computed by `server.core.pool`.
+
+    Keras's ``"same"`` pads as TensorFlow does: the padding never wins a maximum and is not
+    counted in an average (``count_include_pad=False`` in the core's, PyTorch's, terms).
+    """
+
+    nd: int
+    mode: str  # "max" or "avg"
+
+    def read_args(self) -> None:
+        i, a = self.index, self.args
+        self.pool_size = args.ints(i, "pool_size", a["pool_size"], self.nd)
+        # Keras: strides=None means "as large as the window", so windows do not overlap
+        self.strides = (self.pool_size if a["strides"] is None
+                        else args.ints(i, "strides", a["strides"], self.nd))
+        self.padding = args.padding(i, a["padding"])
+
+    def compute(self, shape: Shape) -> Summary:
+        self.needs_map(shape, self.nd)
+        out, explain = self.window(shape, self.pool_size, self.strides, self.padding,
+                                   (1,) * self.nd, "pool_size")
+        how = "largest value" if self.mode == "max" else "mean"
+        size, step = "x".join(map(str, self.pool_size)), "x".join(map(str, self.strides))
+        note = f"the {how} of each {size} window, step {step}, channel by channel: nothing to learn"
+        return Summary((*out, shape[-1]), note=note, explain=explain)
+
+    def forward(self, x: np.ndarray, *, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        n, c, *spatial = x.shape
+        # pooling works channel by channel, so the batch joins the channel axis: one core call
+        out = pool(x.reshape(n * c, *spatial), mode=self.mode, kernel_size=list(self.pool_size),
+                   stride=list(self.strides), padding=self.padding, count_include_pad=False)
+        return out.reshape(n, c, *out.shape[1:])
+
+
+class GlobalPooling(Layer):
+    """``keras.layers.Global{Max,Average}PoolingND``: one number per channel (``keepdims``)."""
+
+    nd: int
+    mode: str
+
+    def read_args(self) -> None:
+        self.keepdims = args.flag(self.index, "keepdims", self.args["keepdims"])
+
+    def compute(self, shape: Shape) -> Summary:
+        self.needs_map(shape, self.nd)
+        how = "largest value" if self.mode == "max" else "mean"
+        size = "x".join(map(str, shape[:-1]))
+        out = (*(1,) * self.nd, shape[-1]) if self.keepdims else (shape[-1],)
+        return Summary(out, note=f"the {how} of each whole {size} map: one number per channel")
+
+    def forward(self, x: np.ndarray, *, training: bool = False,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        axes = tuple(range(2, x.ndim))
+        reduce = np.max if self.mode == "max" else np.mean
+        return np.asarray(reduce(x, axis=axes, keepdims=self.keepdims), dtype=x.dtype)
