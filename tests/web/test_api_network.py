@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from server.nn.summary import LAYER_TYPES
+
 # DESIGN §3's example stack, word for word
 DESIGN_LAYERS = [
     {"type": "Conv2D", "filters": 6, "kernel_size": 5, "strides": 1, "padding": "valid",
@@ -73,7 +75,7 @@ def test_rows_carry_formula_and_shape_explanation(client: Any) -> None:
 CONV = {"type": "Conv2D", "filters": 2, "kernel_size": 3}
 # (id, input_shape, layers, field, code)
 BAD: list[tuple[str, Any, Any, str, str]] = [
-    ("type-unknown", [8, 8, 1], [CONV, {"type": "Conv3D"}], "layers[1].type", "validation"),
+    ("type-unknown", [8, 8, 1], [CONV, {"type": "Conv4D"}], "layers[1].type", "validation"),
     ("type-missing", [8, 8, 1], [{"filters": 2}], "layers[0].type", "validation"),
     ("argument-misspelt", [8, 8, 1], [{**CONV, "stride": 2}], "layers[0].stride", "validation"),
     ("filters-zero", [8, 8, 1], [CONV, {**CONV, "filters": 0}], "layers[1].filters",
@@ -86,7 +88,8 @@ BAD: list[tuple[str, Any, Any, str, str]] = [
      "layers[0].activation", "validation"),
     ("rate-one", [8, 8, 1], [{"type": "Dropout", "rate": 1}], "layers[0].rate", "validation"),
     ("units-zero", [8, 8, 1], [{"type": "Dense", "units": 0}], "layers[0].units", "validation"),
-    ("input-rank", [8, 8], [], "input_shape", "validation"),
+    ("input-rank", [8, 8, 1, 1, 1], [], "input_shape", "validation"),
+    ("conv2d-on-a-signal", [8, 3], [CONV], "layers[0].type", "shape"),
     ("input-axis-zero", [8, 0, 1], [], "input_shape[1]", "validation"),
     ("input-too-wide", [8, 9000, 1], [], "input_shape[1]", "validation"),
     ("too-many-layers", [8, 8, 1], [{"type": "Flatten"}] * 65, "layers", "validation"),
@@ -134,8 +137,5 @@ def test_openapi_documents_the_route_and_layer_types(client: Any) -> None:
     schemas = spec["components"]["schemas"]
     assert schemas["NetworkRequest"].get("examples")
     mapping = schemas["NetworkRequest"]["properties"]["layers"]["items"]["discriminator"]
-    assert set(mapping["mapping"]) == {
-        "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
-        "GlobalAveragePooling2D", "BatchNormalization", "Activation", "Dropout", "Flatten",
-        "Dense"}
+    assert set(mapping["mapping"]) == set(LAYER_TYPES)
     assert "NetworkResponse" in schemas

@@ -1,16 +1,25 @@
-"""Layer stacks: Keras's model.summary() as data (shapes and parameter counts, no weights)."""
+"""Layer stacks: Keras's model.summary() as data, and the stack run on an input."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ...nn.summary import summarize
-from ..deps import StrictJSONRoute
+from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
 from ..errors import limit_error
+from ..network_run import plan_run, run, to_npz
 from ..responses import json_response
 from ..schemas.errors import ERROR_RESPONSES
-from ..schemas.network import NetworkRequest, NetworkResponse
+from ..schemas.network import (
+    NetworkRequest,
+    NetworkResponse,
+    NetworkRunRequest,
+    NetworkRunResponse,
+)
+from ..timing import timing_header
 
 router = APIRouter(prefix="/api", tags=["networks"], route_class=StrictJSONRoute,
                    responses=ERROR_RESPONSES)
@@ -28,7 +37,7 @@ async def post_network(body: NetworkRequest) -> Response:
     for i, row in enumerate(summary.layers):
         running += row.params
         if running > MAX_PARAMS:
-            name = "filters" if row.type == "Conv2D" else "units"
+            name = "filters" if row.type.startswith("Conv") else "units"
             raise limit_error(
                 f"layers[{i}].{name}",
                 f"`layers[{i}].{name}` = {getattr(body.layers[i], name)} ({row.type}) brings "
@@ -36,3 +45,26 @@ async def post_network(body: NetworkRequest) -> Response:
                 "count a browser holds exactly",
                 accepted=f"stacks with at most {MAX_PARAMS} parameters")
     return json_response(summary.to_dict())
+
+
+RunFormat = Annotated[Literal["json", "npz"], Query(
+    description='`"json"`: every layer\'s numbers (while small) and PNGs. `"npz"`: every '
+    "layer's output as one NumPy `.npz` keyed by layer name (and `input`), for programs.")]
+
+
+@router.post("/network/run", response_model=NetworkRunResponse,
+             responses={200: {"content": {"application/octet-stream": {}}}})
+async def run_network(body: NetworkRunRequest, settings: SettingsDep, store: StoreDep,
+                      limiter: LimiterDep, format: RunFormat = "json") -> Response:
+    """Run a stack (or an uploaded model) on an input: every layer's output, shape, MACs."""
+
+    def work() -> Response:
+        job = plan_run(body, store, settings)
+        answer = run(job, settings)
+        timing = timing_header(forward=job.elapsed_ms)
+        if format == "npz":
+            return Response(to_npz(job), media_type="application/octet-stream", headers={
+                **timing, "Content-Disposition": 'attachment; filename="layers.npz"'})
+        return json_response(answer, headers=timing)
+
+    return await run_cpu(limiter, work)

@@ -1,0 +1,222 @@
+"""Running a layer stack for /api/network/run: the model, its input, the limits, the answer.
+
+`plan_run` builds the model from the request (a stack or an uploaded model), loads the weights
+and the input, and checks every limit from shapes alone before anything is computed; `run`
+computes every layer once and shapes the answer: numbers while small, a PNG grid per layer when
+asked (``render``), so a page never downloads megabytes of JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..config import Settings
+from ..imaging.decode import scaled_size, to_array
+from ..imaging.encode import encode_png
+from ..imaging.render import display, finite_range, png_filter, tile
+from ..nn.model import LayerOutput, Sequential
+from ..store import ImageStore
+from .arrays import to_ndarray
+from .errors import ApiError, limit_error
+from .schemas.network import NetworkRunRequest, RenderSpec
+
+__all__ = ["RunJob", "plan_run", "run", "to_npz"]
+
+
+@dataclass
+class RunJob:
+    """A validated run: the built model with its weights, the input in Keras's order."""
+
+    model: Sequential
+    x: np.ndarray
+    source: dict[str, Any]
+    training: bool
+    seed: int
+    outputs: set[str] | None
+    render: RenderSpec | None
+    results: list[LayerOutput] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+
+def _stack(body: NetworkRunRequest, store: ImageStore) -> tuple[list[int] | None, list[Any]]:
+    if body.model_id is not None:
+        raise ApiError(404, "not_found", "model_id", f"no uploaded model has the id "
+                       f"{body.model_id!r}", accepted="an id answered by POST /api/models")
+    if body.layers is None:
+        raise ApiError(422, "validation", "layers", "give `layers` (and `input_shape`) or a "
+                       "`model_id`", accepted="`layers`: a list of layer objects")
+    return body.input_shape, [layer.model_dump(exclude_none=False) for layer in body.layers]
+
+
+def _photo(body: NetworkRunRequest, store: ImageStore, settings: Settings,
+           input_shape: list[int] | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """The photo as ``(H, W, C)``: resized to ``input_shape`` if given, else as asked."""
+    assert body.image_id is not None
+    decoded = store.decoded(body.image_id)
+    source: dict[str, Any] = {"image_id": body.image_id, "original": [decoded.height,
+                                                                       decoded.width]}
+    if input_shape is None:
+        color = body.color or "rgb"
+        width, height = scaled_size(decoded.width, decoded.height, body.max_side)
+        channels = 3 if color == "rgb" else 1
+        _check_elements(height * width * channels, settings, "max_side")
+        pixels = store.array(body.image_id, color, body.max_side)
+        x = pixels.transpose(1, 2, 0) if color == "rgb" else pixels[..., None]
+        source |= {"size": [height, width], "color": color, "resized": False}
+    else:
+        for name in ("color", "max_side"):
+            if getattr(body, name) is not None:
+                raise ApiError(422, "validation", name, f"`{name}` cannot be combined with "
+                               "`input_shape`: the photo is resized to the model's input shape "
+                               "and its colour follows the channels", accepted="leave it out",
+                               suggestion={name: None})
+        if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
+            raise ApiError(422, "shape", "image_id", f"a photo can feed an input of shape "
+                           f"[height, width, 1 or 3]; this model takes {input_shape}",
+                           accepted="`input` as nested lists of the model's input shape")
+        height, width, channels = input_shape
+        _check_elements(height * width * channels, settings, "input_shape")
+        color = "rgb" if channels == 3 else "gray"
+        pil = decoded.image
+        resized = (pil.width, pil.height) != (width, height)
+        if resized:
+            pil = pil.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        pixels = to_array(pil, color)
+        x = pixels.transpose(1, 2, 0) if color == "rgb" else pixels[..., None]
+        source |= {"size": [height, width], "color": color, "resized": resized,
+                   "grey": color == "gray" and decoded.mode != "L"}
+    if body.pixel_scale != 1.0:
+        x = x * np.float32(body.pixel_scale)
+        source["pixel_scale"] = body.pixel_scale
+    return np.ascontiguousarray(x, dtype=np.float32), source
+
+
+def _check_elements(count: int, settings: Settings, field_name: str) -> None:
+    if count > settings.max_output_elements:
+        raise limit_error(field_name, f"the input would hold {count} values, more than the limit "
+                          f"of {settings.max_output_elements}",
+                          accepted=f"an input of at most {settings.max_output_elements} values")
+
+
+def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> RunJob:
+    """Validate everything and check the limits; nothing is computed yet."""
+    input_shape, layers = _stack(body, store)
+    if (body.input is None) == (body.image_id is None):
+        raise ApiError(422, "validation", "input", "give exactly one of `input` (nested lists) "
+                       "or `image_id` (a stored photo)", accepted="`input` or `image_id`")
+    if body.input is not None:
+        for name in ("color", "max_side"):
+            if getattr(body, name) is not None:
+                raise ApiError(422, "validation", name, f"`{name}` applies to a photo "
+                               "(`image_id`); an inline `input` is used as given",
+                               accepted="leave it out", suggestion={name: None})
+        x = to_ndarray(body.input, "input", max_elements=settings.max_json_elements,
+                       dtype=np.float32)
+        source: dict[str, Any] = {"inline": True}
+        if input_shape is None:
+            raise ApiError(422, "validation", "input_shape", "`input_shape` is needed with an "
+                           "inline `input`", accepted="1 to 4 ints, channels last")
+    else:
+        x, source = _photo(body, store, settings, input_shape)
+        input_shape = input_shape or list(x.shape)
+    model = Sequential(input_shape, layers)
+    _check_limits(model, settings)
+    if body.weights is None:
+        model.init_weights(body.seed)
+    else:
+        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
+                                    max_elements=settings.max_json_elements, dtype=np.float32)
+                         for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
+        model.set_weights(loaded, seed=body.seed)
+    names = {layer.name for layer in model.layers}
+    for i, name in enumerate(body.outputs or []):
+        if name not in names:
+            raise ApiError(422, "validation", f"outputs[{i}]", f"`outputs[{i}]` names "
+                           f"{name!r}, which is not a layer of the stack",
+                           accepted="layer names: " + ", ".join(layer.name for layer in
+                                                                 model.layers))
+    batch = model.as_batch(x)  # checks the shape against the model's input
+    del batch
+    return RunJob(model, x, source, body.training, body.seed,
+                  None if body.outputs is None else set(body.outputs), body.render)
+
+
+def _check_limits(model: Sequential, settings: Settings) -> None:
+    """Work (multiply-adds) and the values every layer holds, from the shapes alone."""
+    work = model.macs
+    if work > settings.max_work:
+        worst = max(model.layers, key=lambda layer: layer.summary.macs)
+        raise limit_error(f"layers[{worst.index}]", f"the stack needs {work} multiply-adds "
+                          f"({worst.name} alone {worst.summary.macs}), more than the limit of "
+                          f"{settings.max_work} per request", accepted="a smaller input "
+                          "(`max_side` for a photo) or fewer or smaller filters")
+    values = sum(math.prod(layer.summary.output_shape) for layer in model.layers)
+    if values > settings.max_output_elements:
+        raise limit_error("layers", f"the layers' outputs hold {values} values together, more "
+                          f"than the limit of {settings.max_output_elements}",
+                          accepted="a smaller input (`max_side` for a photo) or fewer filters")
+
+
+def run(job: RunJob, settings: Settings) -> dict[str, Any]:
+    """Compute every layer once; the JSON answer of /api/network/run."""
+    start = time.perf_counter()
+    job.results = job.model.run(job.x, training=job.training, seed=job.seed)
+    job.elapsed_ms = (time.perf_counter() - start) * 1000.0
+    budget = settings.max_json_elements
+    layers = []
+    for result in job.results:
+        layer, out = result.layer, result.output
+        if not np.isfinite(out).all():
+            raise ApiError(422, "parameter", "weights", f"layer '{layer.name}' overflows the "
+                           "float32 range: the weights or the input are too large",
+                           accepted="values of moderate magnitude")
+        wanted = job.outputs is None or layer.name in job.outputs
+        send = wanted and out.size <= budget
+        if send:
+            budget -= out.size
+        mask = getattr(layer, "mask", None)
+        row: dict[str, Any] = {
+            "name": layer.name, "type": layer.type, "output_shape": list(out.shape),
+            "params": layer.params, "macs": layer.summary.macs,
+            "output": out if send else None,
+            "range": [float(out.min()), float(out.max())],
+            "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
+            if mask.ndim > 2 else mask[0],
+        }
+        if job.render is not None:
+            row |= render_layer(out, job.render, settings.png_compress_level)
+        layers.append(row)
+    return {"input_shape": list(job.model.input_shape), "input_source": job.source,
+            "layers": layers, "total_params": sum(la.params for la in job.model.layers),
+            "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
+
+
+def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int) -> dict[str, Any]:
+    """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn."""
+    if out.ndim not in (2, 3):
+        return {"png": None, "grid": None}
+    maps = np.moveaxis(out, -1, 0)[: spec.max_maps]  # (C, H, W) or (C, steps)
+    if maps.ndim == 2:
+        maps = maps[:, None, :]
+    scaled, _ = display(maps, spec.mode, data_range=finite_range(maps))
+    pixels, grid = tile(scaled)
+    png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))
+    return {"png": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "grid": {"count": grid.count, "rows": grid.rows, "columns": grid.columns,
+                     "height": grid.height, "width": grid.width, "gap": grid.gap}}
+
+
+def to_npz(job: RunJob) -> bytes:
+    """Every layer's output (and the input) as one ``.npz`` keyed by layer name."""
+    buffer = io.BytesIO()
+    arrays = {"input": job.x, **{r.layer.name: r.output for r in job.results}}
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
