@@ -22,6 +22,7 @@ from ..config import Settings
 from ..imaging.decode import scaled_size, to_array
 from ..imaging.encode import encode_png
 from ..imaging.render import display, finite_range, png_filter, tile
+from ..nn.layers import to_keras
 from ..nn.model import LayerOutput, Sequential
 from ..store import ImageStore
 from .arrays import to_ndarray
@@ -48,8 +49,8 @@ class RunJob:
 
 def _stack(body: NetworkRunRequest, store: ImageStore) -> tuple[list[int] | None, list[Any]]:
     if body.model_id is not None:
-        raise ApiError(404, "not_found", "model_id", f"no uploaded model has the id "
-                       f"{body.model_id!r}", accepted="an id answered by POST /api/models")
+        raise ApiError(404, "not_found", "model_id", f"`model_id` {body.model_id!r} names no "
+                       "uploaded model", accepted="an id answered by POST /api/models")
     if body.layers is None:
         raise ApiError(422, "validation", "layers", "give `layers` (and `input_shape`) or a "
                        "`model_id`", accepted="`layers`: a list of layer objects")
@@ -85,7 +86,8 @@ def _photo(body: NetworkRunRequest, store: ImageStore, settings: Settings,
         height, width, channels = input_shape
         _check_elements(height * width * channels, settings, "input_shape")
         color = "rgb" if channels == 3 else "gray"
-        pil = decoded.image
+        # grey first: one channel to resize instead of three
+        pil = decoded.image.convert("RGB" if channels == 3 else "L")
         resized = (pil.width, pil.height) != (width, height)
         if resized:
             pil = pil.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -143,8 +145,7 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
                            f"{name!r}, which is not a layer of the stack",
                            accepted="layer names: " + ", ".join(layer.name for layer in
                                                                  model.layers))
-    batch = model.as_batch(x)  # checks the shape against the model's input
-    del batch
+    x = to_keras(model.as_batch(x))[0]  # checked against the model's input, channels added
     return RunJob(model, x, source, body.training, body.seed,
                   None if body.outputs is None else set(body.outputs), body.render)
 
@@ -154,8 +155,9 @@ def _check_limits(model: Sequential, settings: Settings) -> None:
     work = model.macs
     if work > settings.max_work:
         worst = max(model.layers, key=lambda layer: layer.summary.macs)
-        raise limit_error(f"layers[{worst.index}]", f"the stack needs {work} multiply-adds "
-                          f"({worst.name} alone {worst.summary.macs}), more than the limit of "
+        where = f"layers[{worst.index}]"
+        raise limit_error(where, f"the stack needs {work} multiply-adds ({where}, "
+                          f"'{worst.name}', alone {worst.summary.macs}), more than the limit of "
                           f"{settings.max_work} per request", accepted="a smaller input "
                           "(`max_side` for a photo) or fewer or smaller filters")
     values = sum(math.prod(layer.summary.output_shape) for layer in model.layers)
@@ -191,8 +193,8 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
             "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
             if mask.ndim > 2 else mask[0],
         }
-        if job.render is not None:
-            row |= render_layer(out, job.render, settings.png_compress_level)
+        row |= ({"png": None, "grid": None} if job.render is None
+                else render_layer(out, job.render, settings.png_compress_level))
         layers.append(row)
     return {"input_shape": list(job.model.input_shape), "input_source": job.source,
             "layers": layers, "total_params": sum(la.params for la in job.model.layers),
