@@ -7,6 +7,7 @@ from .conv import conv, conv_method
 from .dense import dense, flatten
 from .errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
 from .frames import FrameBatch, PoolFrameBatch, frames, pool_frames
+from .gradients import conv_backward, pool_backward
 from .kernels import PRESETS, Preset, get_preset
 from .padding import PADDING_MODES, pad
 from .pooling import POOL_MODES, global_pool, pool
@@ -35,6 +36,7 @@ __all__ = [
     "get_preset",
     "global_pool",
     "pool",
+    "pool_backward",
     "pool_frames",
     "PADDING_MODES",
     "CoreError",
@@ -44,6 +46,7 @@ __all__ = [
     "ShapeError",
     "as_tuple",
     "conv",
+    "conv_backward",
     "conv_method",
     "conv_transpose",
     "conv_transpose_shape",
