@@ -116,3 +116,45 @@ def apply_activation(x: np.ndarray, name: str, *, axis: int = -1) -> np.ndarray:
     else:
         out = _ELEMENTWISE[name](x)
     return np.asarray(out, dtype=x.dtype)
+
+
+def _sigmoid_grad(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return y * (1 - y)
+
+
+def _swish_grad(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    s = _sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+# d activation / d x from the input x and the output y (whichever is cheaper to use)
+_DERIVATIVES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "linear": lambda x, y: np.ones_like(x),
+    "relu": lambda x, y: (x > 0).astype(x.dtype),
+    "relu6": lambda x, y: ((x > 0) & (x < 6)).astype(x.dtype),
+    "leaky_relu": lambda x, y: np.where(x >= 0, 1, 0.2).astype(x.dtype),
+    "elu": lambda x, y: np.where(x > 0, 1, y + 1).astype(x.dtype),
+    "sigmoid": _sigmoid_grad,
+    "tanh": lambda x, y: 1 - y * y,
+    "softplus": lambda x, y: _sigmoid(x),
+    "softsign": lambda x, y: 1 / (1 + np.abs(x)) ** 2,
+    "silu": _swish_grad,
+    "swish": _swish_grad,
+    "exponential": lambda x, y: y,
+}
+TRAINABLE_ACTIVATIONS = (*_DERIVATIVES, "softmax")
+
+
+def activation_backward(name: str, x: np.ndarray, y: np.ndarray, grad: np.ndarray, *,
+                        axis: int = -1) -> np.ndarray:
+    """``dL/dx`` from ``dL/dy`` for ``y = apply_activation(x, name)``.
+
+    Softmax couples the values of a position: ``dL/dx = y * (g - sum(g * y))`` along ``axis``.
+
+    >>> x = np.array([-1.0, 2.0]); y = apply_activation(x, "relu")
+    >>> activation_backward("relu", x, y, np.array([5.0, 5.0]))
+    array([0., 5.])
+    """
+    if name == "softmax":
+        return y * (grad - (grad * y).sum(axis=axis, keepdims=True))
+    return (grad * _DERIVATIVES[name](x, y)).astype(grad.dtype, copy=False)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...core.errors import OutputSizeError, ShapeError
+from ...core.errors import OutputSizeError, ParameterError, ShapeError
 from ...core.shapes import explain_output_shape, output_shape, resolve_padding
 from .. import _keras_args as args
 
@@ -74,6 +74,7 @@ class Layer:
         self.summary = Summary(())
         self.weight_shapes: list[Shape] = []
         self.weights: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
 
     # -- construction -----------------------------------------------------------------------
     def read_args(self) -> None:
@@ -135,6 +136,15 @@ class Layer:
                 rng: np.random.Generator | None = None) -> np.ndarray:
         """This layer on a batch, channel-first: ``(N, C, *S)`` or ``(N, n)``."""
         raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """``dL/d input`` from ``dL/d output`` of the last training forward; the weights'
+        gradients go to `grads` (Keras's layouts, summed over the batch)."""
+        raise ParameterError(
+            f"{self.type} layer '{self.name}' cannot be trained here: training supports "
+            "convolutions, pooling, Dense, Flatten, Dropout, ZeroPadding and the activations "
+            "with a derivative", param=self.field("type"),
+            accepted="a stack without this layer for training")
 
     # -- helpers for the subclasses ---------------------------------------------------------
     def needs_map(self, shape: Shape, nd: int) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import _keras_args as args
-from ..activations import apply_activation
+from ..activations import activation_backward, apply_activation
 from .base import Layer, Shape, Summary, glorot_uniform
 
 
@@ -56,11 +56,26 @@ class Dense(Layer):
                 rng: np.random.Generator | None = None) -> np.ndarray:
         kernel = self.weights[0]
         # the channel axis is 1 inside (last in Keras's order): contract it, keep it at 1
-        out = np.moveaxis(np.tensordot(np.moveaxis(x, 1, -1), kernel, axes=1), -1, 1)
+        z = np.moveaxis(np.tensordot(np.moveaxis(x, 1, -1), kernel, axes=1), -1, 1)
         if self.use_bias:
-            out = out + self.weights[1].reshape(-1, *(1,) * (x.ndim - 2))
-        return apply_activation(np.ascontiguousarray(out, dtype=np.float32), self.activation,
-                                axis=1)
+            z = z + self.weights[1].reshape(-1, *(1,) * (x.ndim - 2))
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        y = apply_activation(z, self.activation, axis=1)
+        if training:
+            self._cache = (x, z, y)
+        return y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x, z, y = self._cache
+        g = activation_backward(self.activation, z, y, grad, axis=1)
+        rows_x = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])  # one row per example/position
+        rows_g = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
+        self.grads = [(rows_x.T @ rows_g).astype(np.float32)]
+        if self.use_bias:
+            self.grads.append(rows_g.sum(axis=0).astype(np.float32))
+        grad_x = rows_g @ self.weights[0].T
+        shape = (x.shape[0], *x.shape[2:], x.shape[1])
+        return np.moveaxis(grad_x.reshape(shape), -1, 1).astype(np.float32, copy=False)
 
 
 class Flatten(Layer):
@@ -80,4 +95,13 @@ class Flatten(Layer):
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
         channels_last = x if x.ndim <= 2 else np.moveaxis(x, 1, -1)
+        if training:
+            self._shape = x.shape
         return np.ascontiguousarray(channels_last).reshape(x.shape[0], -1)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        shape = self._shape
+        if len(shape) <= 2:
+            return grad.reshape(shape)
+        channels_last = grad.reshape(shape[0], *shape[2:], shape[1])
+        return np.ascontiguousarray(np.moveaxis(channels_last, -1, 1))

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...core.errors import ParameterError
 from .. import _keras_args as args
-from ..activations import apply_activation
+from ..activations import TRAINABLE_ACTIVATIONS, activation_backward, apply_activation
 from .base import Layer, Shape, Summary
 
 
@@ -24,7 +24,16 @@ class Activation(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-        return apply_activation(x, self.activation, axis=1)
+        y = apply_activation(x, self.activation, axis=1)
+        if training:
+            self._cache = (x, y)
+        return y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self.activation not in TRAINABLE_ACTIVATIONS:
+            return super().backward(grad)
+        x, y = self._cache
+        return activation_backward(self.activation, x, y, grad, axis=1)
 
 
 class ReLU(Layer):
@@ -56,7 +65,17 @@ class ReLU(Layer):
             pos = np.minimum(pos, x.dtype.type(self.max_value))
         if self.negative_slope:
             pos = pos - x.dtype.type(self.negative_slope) * np.maximum(t - x, 0)
+        if training:
+            self._x = x
         return pos.astype(x.dtype, copy=False)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x = self._x
+        above = x > self.threshold
+        if self.max_value is not None:
+            above &= x < self.max_value
+        slope = np.where(above, 1.0, np.where(x > self.threshold, 0.0, self.negative_slope))
+        return (grad * slope).astype(np.float32)
 
 
 class LeakyReLU(Layer):
@@ -74,7 +93,12 @@ class LeakyReLU(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        if training:
+            self._x = x
         return np.where(x >= 0, x, x * x.dtype.type(self.negative_slope)).astype(x.dtype)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return np.where(self._x >= 0, grad, grad * np.float32(self.negative_slope))
 
 
 class Softmax(Layer):
@@ -89,7 +113,14 @@ class Softmax(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
-        return apply_activation(x, "softmax", axis=1)
+        y = apply_activation(x, "softmax", axis=1)
+        if training:
+            self._cache = (x, y)
+        return y
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x, y = self._cache
+        return activation_backward("softmax", x, y, grad, axis=1)
 
 
 class Dropout(Layer):
@@ -128,6 +159,11 @@ class Dropout(Layer):
             rng = np.random.default_rng()
         self.mask = rng.random(x.shape) >= self.rate  # P(keep) = 1 - rate
         return (x * self.mask / x.dtype.type(1 - self.rate)).astype(x.dtype, copy=False)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self.mask is None:
+            return grad
+        return (grad * self.mask / np.float32(1 - self.rate)).astype(np.float32, copy=False)
 
 
 class BatchNormalization(Layer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core import pool
+from ...core import pool, pool_backward
 from .. import _keras_args as args
 from .base import Layer, Shape, Summary
 
@@ -40,9 +40,22 @@ class Pooling(Layer):
                 rng: np.random.Generator | None = None) -> np.ndarray:
         n, c, *spatial = x.shape
         # pooling works channel by channel, so the batch joins the channel axis: one core call
-        out = pool(x.reshape(n * c, *spatial), mode=self.mode, kernel_size=list(self.pool_size),
-                   stride=list(self.strides), padding=self.padding, count_include_pad=False)
+        out = pool(x.reshape(n * c, *spatial), **self._geometry())
+        if training:
+            self._x = x
         return out.reshape(n, c, *out.shape[1:])
+
+    def _geometry(self) -> dict[str, object]:
+        return {"mode": self.mode, "kernel_size": list(self.pool_size),
+                "stride": list(self.strides), "padding": self.padding,
+                "count_include_pad": False}
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x = self._x
+        n, c, *spatial = x.shape
+        g = pool_backward(x.reshape(n * c, *spatial), grad.reshape(n * c, *grad.shape[2:]),
+                          **self._geometry())
+        return g.reshape(x.shape).astype(np.float32, copy=False)
 
 
 class GlobalPooling(Layer):
@@ -65,4 +78,19 @@ class GlobalPooling(Layer):
                 rng: np.random.Generator | None = None) -> np.ndarray:
         axes = tuple(range(2, x.ndim))
         reduce = np.max if self.mode == "max" else np.mean
+        if training:
+            self._x = x
         return np.asarray(reduce(x, axis=axes, keepdims=self.keepdims), dtype=x.dtype)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x = self._x
+        n, c = x.shape[:2]
+        g = grad.reshape(n, c, -1)
+        flat = x.reshape(n, c, -1)
+        if self.mode == "avg":
+            spread = np.broadcast_to(g / flat.shape[2], flat.shape)
+        else:
+            # all to the first maximum of each map, as PyTorch's autograd does
+            spread = np.zeros_like(flat)
+            np.put_along_axis(spread, flat.argmax(axis=2)[..., None], g, axis=2)
+        return np.ascontiguousarray(spread, dtype=np.float32).reshape(x.shape)
