@@ -289,9 +289,10 @@ def _check_class(index: int, name: str, kind: str, entry: dict[str, Any]) -> Non
                           "never runs code from a file; rebuild the model with built-in layers",
                           accepted=ACCEPTED_LAYERS)
     if custom:
-        raise layer_error(index, name, kind, f"is a custom class (module {module!r}, registered "
-                          f"as {registered!r}): its code is not in the file and would not be run",
-                          accepted=ACCEPTED_LAYERS)
+        origin = ", ".join(f"{k} {v!r}" for k, v in (("module", module),
+                                                      ("registered as", registered)) if v)
+        raise layer_error(index, name, kind, f"is a custom class ({origin}): its code is not in "
+                          "the file and would not be run", accepted=ACCEPTED_LAYERS)
     if kind in _MODELS:
         raise layer_error(index, name, kind, "is a model nested inside the model; save the "
                           "layers as one flat Sequential model", accepted=ACCEPTED_LAYERS)
