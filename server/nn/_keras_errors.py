@@ -47,5 +47,5 @@ def damaged(message: str) -> ModelFileError:
 def layer_error(index: int, name: str, kind: str, message: str, *, accepted: str,
                 code: str = "unsupported_layer") -> ModelFileError:
     """422 about one layer: the message starts with its name and class, ``param`` is its row."""
-    return ModelFileError(f"layer {name!r} ({kind}): {message}", param=f"layers[{index}]",
-                          code=code, accepted=accepted)
+    return ModelFileError(f"layer {name!r} ({kind}): {message}; accepted: {accepted}",
+                          param=f"layers[{index}]", code=code, accepted=accepted)

@@ -183,12 +183,12 @@ def _functional(config: Any) -> Chain:
     current = inputs[0]
     # walking from the input, the first branch met is reported before the merge that closes it
     while consumers[current]:
-        if len(consumers[current]) > 1:
+        targets = list(dict.fromkeys(consumers[current]))  # one layer called twice is not a fork
+        if len(targets) > 1:
             raise _graph_error(current, by_name[current],
-                               f"feeds {len(consumers[current])} layers "
-                               f"({', '.join(consumers[current])}): the graph branches here",
-                               index=len(chain) - 1)
-        current = consumers[current][0]
+                               f"feeds {len(targets)} layers ({', '.join(targets)}): the graph "
+                               "branches here", index=len(chain) - 1)
+        current = targets[0]
         if calls[current] > 1:
             raise _graph_error(current, by_name[current],
                                f"is called {calls[current]} times (a shared layer)",

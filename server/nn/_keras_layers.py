@@ -218,12 +218,14 @@ def _axis(r: _Reader, key: str, shape: Shape) -> int:
             or not -len(shape) <= value <= len(shape) or value == 0):
         raise r.fail(f"`{key}` is {value!r} for inputs of shape {list(shape)}",
                      "one axis of the input other than the batch axis")
-    return int(value)
+    # Keras counts the batch axis in a positive axis; counted from the end the number is the
+    # same with or without it (Keras 2 writes BatchNormalization's axis as [3] for images)
+    return int(value) - len(shape) - 1 if value > 0 else int(value)
 
 
 def _batch_norm(r: _Reader, shape: Shape) -> Translated:
     axis = _axis(r, "axis", shape)
-    channels = shape[axis - 1] if axis > 0 else shape[axis]
+    channels = shape[axis]
     center, scale = r.flag("center", True), r.flag("scale", True)
     layer = {"axis": axis, "momentum": r.number("momentum", 0.99),
              "epsilon": r.number("epsilon", 1e-3, low=0.0), "center": center, "scale": scale}
