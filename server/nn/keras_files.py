@@ -178,7 +178,8 @@ def _h5_weights(root: Any, layers: list[Translated], budget: int) -> dict[str, l
 
 def _read_h5(data: bytes, *, max_expanded_bytes: int, max_params: int) -> ModelFile:
     with h5.open_h5(data, "the .h5 file") as file:
-        text = h5.string_attr(file, "model_config", "the .h5 file", max_chars=max_expanded_bytes)
+        # attributes are stored uncompressed: the config cannot outgrow the file itself
+        text = h5.string_attr(file, "model_config", "the .h5 file", max_chars=len(data))
         if text is None:
             only_weights = h5.string_list_attr(file, "layer_names", "the .h5 file") is not None
             raise damaged("the .h5 file has no `model_config`: "
