@@ -24,6 +24,8 @@ class ModelFileError(ParameterError):
     def __init__(self, message: str, *, param: str = "file", status: int = 422,
                  code: str = "model_file", accepted: str | None = ACCEPTED_FILE,
                  suggestion: dict[str, Any] | None = None) -> None:
+        if param == "file":  # the field first, as validation messages name theirs
+            message = f"`file`: {message}"
         super().__init__(message, param=param, accepted=accepted, suggestion=suggestion)
         self.status = status
         self.code = code
@@ -47,5 +49,6 @@ def damaged(message: str) -> ModelFileError:
 def layer_error(index: int, name: str, kind: str, message: str, *, accepted: str,
                 code: str = "unsupported_layer") -> ModelFileError:
     """422 about one layer: the message starts with its name and class, ``param`` is its row."""
-    return ModelFileError(f"layer {name!r} ({kind}): {message}; accepted: {accepted}",
+    return ModelFileError(f"layer {name!r} ({kind}, `layers[{index}]`): {message}; accepted: "
+                          f"{accepted}",
                           param=f"layers[{index}]", code=code, accepted=accepted)

@@ -125,9 +125,7 @@ def read_array(dataset: Any, expected: tuple[int, ...], *, owner: str, param: st
     ``budget`` is the number of bytes still allowed.
     """
     def fail(message: str) -> ModelFileError:
-        err = damaged(f"{owner} {message}")
-        err.param = param
-        return err
+        return ModelFileError(f"{owner} {message}", param=param)
 
     if not isinstance(dataset, h5py.Dataset):
         raise fail("is not a dataset in the weights file")
@@ -152,8 +150,9 @@ def read_array(dataset: Any, expected: tuple[int, ...], *, owner: str, param: st
                    "(deflate, shuffle, Fletcher-32 and LZF are read)")
     size = math.prod(shape) * dtype.itemsize
     if size > budget:
-        raise too_large(f"{owner} needs {size} bytes, more than the weights may still take "
-                        f"({budget} bytes)")
+        raise ModelFileError(f"{owner} needs {size} bytes, more than the weights may still "
+                             f"take ({budget} bytes)", param=param, status=413,
+                             code="too_large")
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow shows up as inf below
             values = np.asarray(dataset[()], dtype=np.float32)

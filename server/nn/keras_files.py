@@ -78,7 +78,8 @@ def _layers(chain: Chain, max_params: int) -> list[Translated]:
 
 def _owner(index: int, t: Translated, k: int) -> str:
     label = t.weights[k][0]
-    return f"layer {t.layer['name']!r} ({t.layer['type']}): weight {k} ({label})"
+    return (f"layer {t.layer['name']!r} ({t.layer['type']}, `layers[{index}]`): weight {k} "
+            f"({label})")
 
 
 def _count(index: int, t: Translated, found: int, where: str) -> None:
@@ -238,11 +239,12 @@ def read_model(data: bytes, filename: str | None = None, *, max_bytes: int, max_
 
     Examples
     --------
-    >>> read_model(b"hello", "model.keras", max_bytes=1000, max_members=8,
-    ...            max_expanded_bytes=10_000, max_params=1000)
-    Traceback (most recent call last):
-    ...
-    server.nn._keras_errors.ModelFileError: model.keras is neither a .keras zip nor an HDF5 file ...
+    >>> try:
+    ...     read_model(b"hello", "model.keras", max_bytes=1000, max_members=8,
+    ...                max_expanded_bytes=10_000, max_params=1000)
+    ... except ModelFileError as err:
+    ...     print(err.status, err.code, err.param)
+    415 unsupported_media file
     """
     label = PurePath(filename).name if filename else "the file"
     if len(data) > max_bytes:

@@ -41,6 +41,7 @@ ARGS = {
 def _refusal(data: bytes, filename: str = "model.keras") -> ModelFileError:
     with pytest.raises(ModelFileError) as info:
         read(data, filename)
+    assert info.value.param in info.value.message  # the envelope's field, named
     return info.value
 
 
@@ -175,20 +176,20 @@ def test_filename_is_optional() -> None:
 def test_lambda_layer_refused_by_name() -> None:
     error = _refusal(fixture("lambda.keras"))
     assert (error.status, error.code, error.param) == (422, "unsupported_layer", "layers[1]")
-    assert "'double' (Lambda)" in error.message and "code" in error.message
+    assert "'double' (Lambda" in error.message and "code" in error.message
     assert "Conv2D" in error.accepted
 
 
 def test_custom_class_refused_by_name() -> None:
     error = _refusal(fixture("custom.keras"))
     assert (error.status, error.param) == (422, "layers[1]")
-    assert "'scale' (Scale)" in error.message and "custom class" in error.message
+    assert "'scale' (Scale" in error.message and "custom class" in error.message
 
 
 def test_branching_graph_refused_where_it_branches() -> None:
     error = _refusal(fixture("branching.keras"))
     assert (error.status, error.param) == (422, "layers[0]")
-    assert "'left' (Conv2D)" in error.message and "branches" in error.message
+    assert "'left' (Conv2D" in error.message and "branches" in error.message
 
 
 # ---- configs edited one key at a time -----------------------------------------------------------
@@ -243,7 +244,7 @@ def test_unsupported_class_lists_what_is_supported() -> None:
     def lstm(model: dict[str, Any]) -> None:
         model["config"]["layers"][3]["class_name"] = "LSTM"
     error = _refusal(edit_keras(fixture("convnet2d.keras"), config=lstm))
-    assert error.param == "layers[2]" and "(LSTM)" in error.message
+    assert error.param == "layers[2]" and "(LSTM" in error.message
     assert "Conv3D" in error.accepted and "ZeroPadding1D" in error.accepted
 
 
@@ -260,7 +261,7 @@ def test_nested_model_refused() -> None:
         model["config"]["layers"].insert(2, {"module": "keras", "class_name": "Sequential",
                                              "config": {**inner["config"], "name": "inner"}})
     error = _refusal(edit_keras(fixture("convnet2d.keras"), config=nest))
-    assert "'inner' (Sequential)" in error.message and "nested" in error.message
+    assert "'inner' (Sequential" in error.message and "nested" in error.message
 
 
 def test_free_input_axes_refused() -> None:
@@ -282,7 +283,7 @@ def test_shared_layer_refused() -> None:
         logits = next(e for e in model["config"]["layers"] if e["name"] == "logits")
         logits["inbound_nodes"] = logits["inbound_nodes"] * 2
     error = _refusal(edit_keras(fixture("chain.keras"), config=share))
-    assert "'logits' (Dense)" in error.message
+    assert "'logits' (Dense" in error.message
 
 
 def test_parameter_limit_checked_before_weights() -> None:

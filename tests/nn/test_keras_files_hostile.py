@@ -12,6 +12,7 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
+from fastapi import FastAPI, Request
 from keras_helpers import (
     edit_h5,
     edit_keras,
@@ -23,6 +24,7 @@ from keras_helpers import (
 )
 
 from server.nn.keras_files import ModelFileError
+from server.web.errors import install_error_handlers
 
 KERNEL = "layers/dense/vars/0"  # convnet2d's Dense kernel, (6, 5)
 
@@ -30,6 +32,7 @@ KERNEL = "layers/dense/vars/0"  # convnet2d's Dense kernel, (6, 5)
 def _refusal(data: bytes, filename: str | None = "model.keras", **limits: int) -> ModelFileError:
     with pytest.raises(ModelFileError) as info:
         read(data, filename, **limits)
+    assert info.value.param in info.value.message  # the envelope's field, named
     return info.value
 
 
@@ -177,7 +180,7 @@ def test_huge_declared_dataset_refused_by_shape_before_reading() -> None:
     assert len(data) < 200_000
     error = _refusal(data)
     assert (error.status, error.param) == (422, "layers[12]")
-    assert "'dense' (Dense)" in error.message
+    assert "'dense' (Dense" in error.message
     assert "[1000000, 1000000]" in error.message and "[6, 5]" in error.message
 
 
@@ -186,7 +189,7 @@ def test_weight_shape_disagreeing_with_config_names_layer_and_shapes() -> None:
                       weights=lambda f: replace(f, "layers/conv2d_1/vars/0",
                                                 np.zeros((3, 3, 4, 4), "f4")))
     error = _refusal(data)
-    assert error.param == "layers[5]" and "'conv2d' (Conv2D)" in error.message
+    assert error.param == "layers[5]" and "'conv2d' (Conv2D" in error.message
     assert "[3, 3, 4, 4]" in error.message and "[3, 3, 2, 4]" in error.message
 
 
@@ -194,7 +197,7 @@ def test_h5_weight_shape_disagreeing_with_config() -> None:
     data = edit_h5(fixture("legacy.h5"), lambda f: replace(
         f, "model_weights/dense/sequential/dense/kernel", np.zeros((7, 8), "f4")))
     error = _refusal(data, "legacy.h5")
-    assert "'dense' (Dense)" in error.message and "[48, 8]" in error.message
+    assert "'dense' (Dense" in error.message and "[48, 8]" in error.message
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -245,7 +248,7 @@ def test_missing_and_extra_weights_refused() -> None:
     assert "3 weight array(s)" in _refusal(extra).message
     gone = edit_keras(fixture("convnet2d.keras"),
                       weights=lambda f: f.__delitem__("layers/dense"))
-    assert "'dense' (Dense)" in _refusal(gone).message
+    assert "'dense' (Dense" in _refusal(gone).message
 
 
 def test_weights_under_another_layers_name_refused() -> None:
@@ -257,7 +260,7 @@ def test_weights_under_another_layers_name_refused() -> None:
 def test_weights_over_byte_budget_refused() -> None:
     # legacy.h5's Dense kernel is 48 x 8 floats = 1536 bytes; the file itself is far larger
     error = _refusal(fixture("legacy.h5"), "legacy.h5", max_expanded_bytes=1000)
-    assert error.status == 413 and "'dense' (Dense)" in error.message
+    assert error.status == 413 and "'dense' (Dense" in error.message
 
 
 def test_external_link_refused(tmp_path: object) -> None:
@@ -304,3 +307,46 @@ def test_h5_with_garbage_model_config_refused() -> None:
     data = edit_h5(fixture("legacy.h5"),
                    lambda f: f.attrs.__setitem__("model_config", b"garbage{"))
     assert _refusal(data, "legacy.h5").status == 422
+
+
+# ---- through the web layer's one error mapping ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def probe_client() -> object:
+    """An app whose only route reads the posted bytes as a model file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's note about httpx at import
+        from fastapi.testclient import TestClient
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/probe")
+    async def probe(request: Request) -> dict[str, int]:
+        model = read(await request.body(), request.headers.get("x-filename"),
+                     max_params=500)
+        return {"layers": len(model.layers)}
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(("data", "filename", "status", "field", "code"), [
+    (b"\x00" * (5 << 20), "big.keras", 413, "file", "too_large"),
+    (b"garbage", "model.keras", 415, "file", "unsupported_media"),
+    (fixture("legacy.h5"), "legacy.keras", 415, "file", "unsupported_media"),
+    (fixture("lambda.keras"), "lambda.keras", 422, "layers[1]", "unsupported_layer"),
+    (fixture("branching.keras"), "branching.keras", 422, "layers[0]", "unsupported_model"),
+    (fixture("convnet2d.keras"), "convnet2d.keras", 413, "file", "too_large"),  # max_params
+])
+def test_refusals_map_to_envelopes(probe_client: object, assert_error: object, data: bytes,
+                                   filename: str, status: int, field: str, code: str) -> None:
+    response = probe_client.post("/probe", content=data,  # type: ignore[attr-defined]
+                                 headers={"x-filename": filename})
+    body = assert_error(response, status, field)  # type: ignore[operator]
+    assert body["code"] == code and body["accepted"]
+
+
+def test_readable_model_passes_the_probe(probe_client: object) -> None:
+    response = probe_client.post("/probe", content=fixture("chain.keras"),  # type: ignore
+                                 headers={"x-filename": "chain.keras"})
+    assert response.status_code == 200 and response.json() == {"layers": 5}
