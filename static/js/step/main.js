@@ -235,7 +235,7 @@ function fitCells() {
     // inputs and kernel slices in rows, the uncut output beside them
     const full = drawn(model.fullShape);
     const line = Math.max(inp.h, ker.h) + 1.2;
-    across = inp.w + ker.w + full.w + 5;
+    across = inp.w + ker.w + full.w + 7;
     tall = Math.max(model.C * line, full.h + 1.5) + 1.5;
   } else if (model.nd !== 2) {
     // A signal or a volume: one line per channel (input ⊙ kernel, its partial sum), the result
@@ -293,6 +293,7 @@ async function load() {
     tmodel = next.op === "transposed" ? next : null;
     model = tmodel ? next.views[store.get("view")] : next;
     byId("transposed-views").hidden = !tmodel;
+    if (tmodel) byId("transposed-scenes").open = true;
     document.querySelectorAll("[data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === store.get("view"))));
     if (tmodel && model.view === "scatter") stage = buildScatter(byId("stage"), model, gestures);
     else stage = buildStage(byId("stage"), model, gestures);

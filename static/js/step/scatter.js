@@ -96,9 +96,6 @@ export function buildScatter(root, model, on) {
         if (c === step.channel && same(at, step.input)) node.classList.add("tap", "current");
         if (reaching.has(`${c}|${at}`)) node.classList.add("mult");
       });
-      eachCell(r.kernel, model.kshape, (node) => {
-        node.classList.toggle("hot", c === step.channel && !lit);
-      });
     });
     const litAt = lit ? lit.position.map((v, i) => v + model.crop[i]) : null;
     eachCell(output, model.fullShape, (node, at) => {

@@ -209,6 +209,7 @@ export async function buildTransposedModel(scene, { signal, maxFrames }) {
     ...shared, view: "scatter", frames: steps, total: steps.length, fullShape, crop,
     kernelOf: (f) => scene.kernel[f], input: scene.input,
     gatherFrames: gather.frames, P: steps.length / maps,
+    outputs: gather.outputs, values: gather.values,
     /** The running value of uncut cell `at` of map f once steps up to `step` have stamped. */
     runningAt(f, at, step) {
       const list = fullTaps[f].get(ravel(at, fullShape)) || [];
