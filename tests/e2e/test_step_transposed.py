@@ -41,7 +41,8 @@ def scatter_steps(x: np.ndarray, w: np.ndarray, s: int, d: int, op: int,
     states = []
     for r in range(x.shape[0]):
         for c in range(x.shape[1]):
-            full[r * s: r * s + d * (k - 1) + 1: d, c * s: c * s + d * (k - 1) + 1: d] += x[r, c] * w
+            span = d * (k - 1) + 1
+            full[r * s: r * s + span: d, c * s: c * s + span: d] += x[r, c] * w
             states.append(full.copy())
     return states
 
