@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     )
     store_max_bytes: int = Field(
         default=512 * MB, ge=1,
-        description="Upper bound on the bytes of uploaded images kept on disk; the least "
-        "recently used are deleted beyond it (sample photos are never evicted).",
+        description="Upper bound on the bytes of uploads kept in the store, for each kind "
+        "(images, models); the least recently used are deleted beyond it (sample photos are "
+        "never evicted).",
     )
     decode_cache_bytes: int = Field(
         default=256 * MB, ge=0,
