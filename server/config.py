@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     )
     store_max_bytes: int = Field(
         default=512 * MB, ge=1,
-        description="Upper bound on the bytes of uploaded images kept on disk; the least "
-        "recently used are deleted beyond it (sample photos are never evicted).",
+        description="Upper bound on the bytes of uploads kept in the store, for each kind "
+        "(images, models); the least recently used are deleted beyond it (sample photos are "
+        "never evicted).",
     )
     decode_cache_bytes: int = Field(
         default=256 * MB, ge=0,
@@ -92,6 +93,32 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface `svertka serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `svertka serve` listens on.")
+    workers: int = Field(
+        default=1, ge=1,
+        description="Worker processes `svertka serve` starts (uvicorn's process manager); they "
+        "share the store, and each keeps its own decode cache.",
+    )
+    queue_depth: int = Field(
+        default=64, ge=0,
+        description="Requests that may wait for a CPU slot (beyond the `max_concurrency` "
+        "computing); one more is answered 503 with `Retry-After` instead of queueing.",
+    )
+    s3_url: str | None = Field(
+        default=None,
+        description="Keep uploads in an S3-compatible object store instead of the data "
+        "directory: `s3://bucket/prefix` (credentials and region from the usual `AWS_*` "
+        "variables).",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="Endpoint of a non-AWS object store (SeaweedFS, Ceph, MinIO), e.g. "
+        "`http://seaweedfs:8333`; unset for AWS S3.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins allowed to call the API from other sites' pages "
+        "(CORS); empty: none, only the app's own pages.",
+    )
 
     @property
     def images_dir(self) -> Path:

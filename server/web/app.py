@@ -13,13 +13,15 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
-from ..store import ImageStore
+from ..store import ImageStore, open_blob_store
 from . import pages
+from .deps import cpu_limiter
 from .docs import install_docs
 from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
@@ -37,6 +39,7 @@ from .routes import (
     pool,
     samples,
 )
+from .security import SecurityHeaders, cors_origins
 from .timing import ServerTiming
 
 log = logging.getLogger(__name__)
@@ -142,10 +145,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   # operation ids are the handler names (compute_conv, ...): stable for clients
                   generate_unique_id_function=lambda route: route.name)
     app.state.settings = settings
-    app.state.store = ImageStore(settings.images_dir, max_bytes=settings.store_max_bytes,
-                                 max_pixels=settings.max_pixels,
+    # the store is what workers share (a directory or a bucket); the decode cache is per process
+    app.state.store = ImageStore(open_blob_store(settings), max_pixels=settings.max_pixels,
                                  cache_bytes=settings.decode_cache_bytes)
-    app.state.limiter = anyio.CapacityLimiter(settings.max_concurrency)
+    app.state.limiter = cpu_limiter(settings.max_concurrency, settings.queue_depth)
     app.state.samples = []
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
@@ -155,5 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.mount_static(app)
     install_docs(app)
     app.add_middleware(BodySizeLimit, max_bytes=body_limit)
+    origins = cors_origins(settings.cors_origins)
+    if origins:  # no CORS at all unless a setting names who may call from elsewhere
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"],
+                           expose_headers=["*"])
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)  # outermost: its `total` includes every other layer
     return app

@@ -177,8 +177,9 @@ async def handle_not_found(request: Request, error: ImageNotFoundError) -> JSONR
 
 async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
     """Errors raised by the web layer itself."""
-    return _respond(error.status, envelope(error.status, error.code, error.field, error.message,
-                                           accepted=error.accepted, suggestion=error.suggestion))
+    body = envelope(error.status, error.code, error.field, error.message,
+                    accepted=error.accepted, suggestion=error.suggestion)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)  # Retry-After
 
 
 async def handle_http_exception(request: Request, error: HTTPException) -> JSONResponse:

@@ -1,0 +1,12 @@
+// Applied before first paint so the projector theme and language never flash. A classic script
+// (not a module) on purpose: it must run while the page is still being parsed.
+(function () {
+  var root = document.documentElement;
+  try {
+    var params = new URLSearchParams(location.search);
+    var theme = params.get("theme") || localStorage.getItem("svertka.theme");
+    if (theme === "projector") root.setAttribute("data-theme", "projector");
+    var lang = localStorage.getItem("svertka.lang");
+    if (lang === "ru" || lang === "en") root.lang = lang;
+  } catch (e) { /* storage may be blocked; defaults are fine */ }
+})();
