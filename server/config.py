@@ -87,6 +87,31 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface `svertka serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `svertka serve` listens on.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis server for live rooms (`redis://host:6379/0`): rooms' state, answers "
+        "and broadcasts go through it, so several workers or machines share the rooms; unset, "
+        "rooms live in the memory of one process.",
+    )
+    max_rooms: int = Field(
+        default=1000, ge=1,
+        description="Most live rooms open at once (`POST /api/rooms` answers 429 beyond).",
+    )
+    max_room_members: int = Field(
+        default=200, ge=1,
+        description="Most students connected to one live room at once (a further one is closed "
+        "with WebSocket code 4429).",
+    )
+    room_ttl_seconds: float = Field(
+        default=4 * 3600, gt=0,
+        description="A live room expires this many seconds after its last activity (a join, a "
+        "state, a poll or an answer).",
+    )
+    room_messages_per_second: float = Field(
+        default=20, gt=0,
+        description="Messages one WebSocket connection may send to a room per second, on "
+        "average (bursts of twice as many); beyond, messages are refused with an error.",
+    )
 
     @property
     def images_dir(self) -> Path:
