@@ -66,13 +66,14 @@ class MemoryBackend:
         self._rooms: dict[str, _Room] = {}
         self._deliver: Deliver | None = None
 
-    def _room(self, code: str) -> _Room:
+    def _room(self, code: str, *, touch: bool = True) -> _Room:
         room = self._rooms.get(code)
         now = self.clock()
         if room is None or now - room.touched > self.ttl:
             self._rooms.pop(code, None)
             raise RoomGone(code)
-        room.touched = now
+        if touch:
+            room.touched = now
         return room
 
     def _send(self, code: str, audience: str, seq: int, message: str) -> None:
@@ -91,7 +92,7 @@ class MemoryBackend:
         return True
 
     async def teacher_token(self, code: str) -> str:
-        return self._room(code).teacher
+        return self._room(code, touch=False).teacher  # looking is not activity
 
     async def join(self, code: str, *, teacher: bool, member: str | None, new_member: str,
                    max_members: int) -> Snapshot:
