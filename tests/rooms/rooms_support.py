@@ -79,7 +79,7 @@ def start_app(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[byt
     full_env = {**os.environ, "SVERTKA_DATA_DIR": str(data_dir), **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "server.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets",
+         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
          "--log-level", "warning"],
         cwd=ROOT, env=full_env)
 
