@@ -131,9 +131,9 @@ class RedisBackend:
                         self._deliver(message["channel"][start:], message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a dropped connection: redis-py reconnects and resubscribes
-                log.exception("rooms: Redis subscription failed; listening again")
-                await asyncio.sleep(0.5)
+            except Exception as exc:  # a dropped connection: redis-py reconnects, resubscribes
+                log.warning("rooms: Redis subscription lost (%s); listening again", exc)
+                await asyncio.sleep(1.0)
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -93,6 +93,12 @@ def test_student_follows_the_teachers_frame_and_can_look_around(
     expect(frame.locator(FORMULA)).to_have_text(teacher.locator(FORMULA).inner_text())
     assert frame.locator(FORMULA).inner_text() != alone_text
 
+    # the teacher folds the panel off the stage: the code and the count stay
+    teacher.get_by_test_id("live-fold").click()
+    expect(teacher.get_by_test_id("live-show")).to_be_hidden()
+    expect(teacher.get_by_test_id("live-count")).to_have_text("1 following")
+    teacher.screenshot(path=str(shots_dir / "room-teacher-folded.png"))
+
 
 def test_late_joiner_lands_on_the_current_state_and_follows_to_another_page(
         page: Any, laptop: Any) -> None:

@@ -85,12 +85,27 @@ function buildPanel() {
   const ask = el("button", { type: "button", className: "btn btn-small btn-primary", testid: "live-ask", textContent: t("live.ask") });
   const end = el("button", { type: "button", className: "btn btn-small btn-ghost", testid: "live-end", textContent: t("live.end") });
   const results = el("div", { className: "live-results", testid: "live-results", hidden: true });
+  const fold = el("button", { type: "button", className: "btn btn-small btn-ghost live-fold", testid: "live-fold" });
+  const folded = () => panel.dataset.folded === "true";
+  const paintFold = () => {
+    fold.textContent = folded() ? "▴" : "▾";
+    fold.title = t(folded() ? "live.unfold" : "live.fold");
+    fold.setAttribute("aria-label", fold.title);
+    fold.setAttribute("aria-expanded", String(!folded()));
+  };
+  fold.addEventListener("click", () => {
+    panel.dataset.folded = String(!folded());
+    try { sessionStorage.setItem(`${KEY}.folded`, panel.dataset.folded); } catch { /* ignore */ }
+    paintFold();
+  });
   const head = el("div", { className: "live-head" },
     el("span", { className: "live-dot", ariaHidden: "true" }),
-    el("span", { className: "live-label", textContent: t("live.room") }), code, count);
+    el("span", { className: "live-label", textContent: t("live.room") }), code, count, fold);
   panel = el("aside", { className: "live-panel", testid: "live-panel", ariaLabel: t("live.room") },
     head, status, el("div", { className: "live-actions" }, show, ask, end), results);
   panel.setAttribute("aria-live", "polite");
+  try { panel.dataset.folded = sessionStorage.getItem(`${KEY}.folded`) || "false"; } catch { panel.dataset.folded = "false"; }
+  paintFold();
   document.body.append(panel);
   code.addEventListener("click", openCode);
   show.addEventListener("click", openCode);
