@@ -191,3 +191,22 @@ def test_room_page_in_russian_and_projector_mode(page: Any, laptop: Any,
 def test_unknown_room_says_so(page: Any) -> None:
     page.goto(page.base_url + "/room/ZZZZZZ")
     expect(page.get_by_test_id("room-status")).to_have_text(re.compile("no live room ZZZZZZ"))
+
+
+def test_student_page_shows_only_our_own_pages(page: Any) -> None:
+    """A state is data from another browser: a path outside the app is never loaded."""
+    import httpx
+    from websockets.sync.client import connect
+
+    body = httpx.post(page.base_url + "/api/rooms").json()
+    ws_url = page.base_url.replace("http", "ws") + f"/api/rooms/{body['room']}/ws"
+    with connect(f"{ws_url}?token={body['teacher_token']}") as teacher:
+        teacher.recv(timeout=15)
+        page.goto(f"{page.base_url}/room/{body['room']}")
+        expect(page.get_by_test_id("room-status")).to_have_text(re.compile("Waiting"))
+        for path in ("https://example.com/", "//example.com", "/api/health", "javascript:1"):
+            teacher.send(f'{{"type": "state", "state": {{"path": "{path}", "query": ""}}}}')
+        teacher.send('{"type": "state", "state": {"path": "/network", "query": ""}}')
+        expect(page.get_by_test_id("room-page")).to_have_attribute("data-seq", "5")
+        expect(page.frame_locator(FRAME).get_by_test_id("layer-list")).to_be_visible()
+        assert page.get_by_test_id("room-page").get_attribute("data-shown") == "/network"

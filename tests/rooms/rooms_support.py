@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -37,7 +38,22 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
             while _opened:
                 await _opened.pop().ws.close()
 
-    return asyncio.run(main())
+    # A thread of its own: Playwright's sync API (the e2e tests, same pytest session) keeps an
+    # event loop running in the main thread, where asyncio.run() would refuse to start.
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="rooms-test-loop")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def free_port() -> int:
