@@ -119,6 +119,31 @@ class Settings(BaseSettings):
         description="Comma-separated origins allowed to call the API from other sites' pages "
         "(CORS); empty: none, only the app's own pages.",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis server for live rooms (`redis://host:6379/0`): rooms' state, answers "
+        "and broadcasts go through it, so several workers or machines share the rooms; unset, "
+        "rooms live in the memory of one process.",
+    )
+    max_rooms: int = Field(
+        default=1000, ge=1,
+        description="Most live rooms open at once (`POST /api/rooms` answers 429 beyond).",
+    )
+    max_room_members: int = Field(
+        default=200, ge=1,
+        description="Most students connected to one live room at once (a further one is closed "
+        "with WebSocket code 4429).",
+    )
+    room_ttl_seconds: float = Field(
+        default=4 * 3600, gt=0,
+        description="A live room expires this many seconds after its last activity (a join, a "
+        "state, a poll or an answer).",
+    )
+    room_messages_per_second: float = Field(
+        default=20, gt=0,
+        description="Messages one WebSocket connection may send to a room per second, on "
+        "average (bursts of twice as many); beyond, messages are refused with an error.",
+    )
 
     @property
     def images_dir(self) -> Path:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
+from ..rooms import create_hub
 from ..store import ImageStore, open_blob_store
 from . import pages
 from .deps import cpu_limiter
@@ -37,6 +38,7 @@ from .routes import (
     kernels,
     network,
     pool,
+    rooms,
     samples,
 )
 from .security import SecurityHeaders, cors_origins
@@ -68,6 +70,8 @@ TAGS = [
     {"name": "networks", "description": "Layer stacks in Keras's vocabulary: output shapes and "
      "parameter counts, as `model.summary()` reports them."},
     {"name": "service", "description": "Health and version."},
+    {"name": "rooms", "description": "Live classroom rooms: the teacher's page drives the "
+     "students' pages over a WebSocket, with quick polls."},
 ]
 
 
@@ -138,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.samples = await anyio.to_thread.run_sync(samples.ingest_samples, app.state.store)
         _freeze_startup_objects()
         yield
+        await app.state.rooms.close()
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,
@@ -150,9 +155,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                  cache_bytes=settings.decode_cache_bytes)
     app.state.limiter = cpu_limiter(settings.max_concurrency, settings.queue_depth)
     app.state.samples = []
+    app.state.rooms = create_hub(settings)
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network, digits)
+           network, digits, rooms)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)

@@ -4,8 +4,8 @@ The pages load scripts only from the app's own origin: no inline scripts, no ``e
 policy below has neither ``'unsafe-inline'`` nor ``'unsafe-eval'`` for scripts), so an injected
 ``<script>`` or ``onerror=`` in any text a page shows cannot run. Styles may be inline because
 the pages size elements from script and ``style`` attributes cannot run code. ``frame-ancestors
-'none'`` (and the older ``X-Frame-Options``) stop another site from framing a page to trick
-clicks; ``nosniff`` makes browsers believe the ``Content-Type`` we send, which for an upload is
+'self'`` (and the older ``X-Frame-Options``) stop another site from framing a page to trick
+clicks, while a student's live room (``/room/{code}``) may still frame our own pages; ``nosniff`` makes browsers believe the ``Content-Type`` we send, which for an upload is
 the type its decoding detected, so an uploaded file is never run as HTML or script.
 """
 
@@ -26,14 +26,14 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
+    "frame-ancestors 'self'",
 ])
 
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
+    "X-Frame-Options": "SAMEORIGIN",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 _RAW = [(name.lower().encode("latin-1"), value.encode("latin-1"))

@@ -9,4 +9,10 @@
     var lang = localStorage.getItem("svertka.lang");
     if (lang === "ru" || lang === "en") root.lang = lang;
   } catch (e) { /* storage may be blocked; defaults are fine */ }
+  try {
+    // Inside a student's /room frame the page shows only its content (live/main.js).
+    if (window.parent !== window && window.parent.document.body.classList.contains("page-room")) {
+      root.setAttribute("data-embedded", "");
+    }
+  } catch (e) { /* a frame of another site: not ours to follow */ }
 })();
