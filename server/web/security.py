@@ -5,8 +5,9 @@ policy below has neither ``'unsafe-inline'`` nor ``'unsafe-eval'`` for scripts),
 ``<script>`` or ``onerror=`` in any text a page shows cannot run. Styles may be inline because
 the pages size elements from script and ``style`` attributes cannot run code. ``frame-ancestors
 'self'`` (and the older ``X-Frame-Options``) stop another site from framing a page to trick
-clicks, while a student's live room (``/room/{code}``) may still frame our own pages; ``nosniff`` makes browsers believe the ``Content-Type`` we send, which for an upload is
-the type its decoding detected, so an uploaded file is never run as HTML or script.
+clicks, while a student's live room (``/room/{code}``) may still frame our own pages;
+``nosniff`` makes browsers believe the ``Content-Type`` we send, which for an upload is the type
+its decoding detected, so an uploaded file is never run as HTML or script.
 """
 
 from __future__ import annotations
