@@ -86,6 +86,24 @@ class Settings(BaseSettings):
         default=1, ge=0, le=9,
         description="zlib level of rendered PNGs: 1 is fast and a little larger, 9 is slow.",
     )
+    max_model_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024,
+        description="Largest accepted model file (`.keras` or `.h5`) in bytes (413 beyond).",
+    )
+    max_model_params: int = Field(
+        default=50_000_000, ge=1,
+        description="Most weights an uploaded model may have, counted from its config before "
+        "any weight is read (413 beyond).",
+    )
+    max_model_expanded_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024,
+        description="Most bytes a model file may expand to (a `.keras` zip's members, the "
+        "weights read): a zip bomb is refused before it is inflated (413 beyond).",
+    )
+    max_model_members: int = Field(
+        default=64, ge=3,
+        description="Most members a `.keras` zip may hold (413 beyond).",
+    )
     max_training_jobs: int = Field(
         default=2, ge=1, le=64,
         description="Training runs of the digit network going on at once (one per page); "

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..config import Settings
 from ..rooms import create_hub
-from ..store import ImageStore, open_blob_store
+from ..store import ImageStore, ModelLimits, ModelStore, open_blob_store
 from . import pages
 from .deps import cpu_limiter
 from .docs import install_docs
@@ -36,6 +36,7 @@ from .routes import (
     health,
     images,
     kernels,
+    models,
     network,
     pool,
     rooms,
@@ -79,23 +80,30 @@ class BodySizeLimit:
     """Bound request bodies: refuse an over-long Content-Length before reading anything, and
     stop a chunked body (no Content-Length) as soon as it passes the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 paths: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # paths with a limit of their own (model files): (bytes, the setting that sets it)
+        self.paths = paths or {}
 
-    def _error(self, size: int | None) -> tuple[str, str]:
-        limit = self.max_bytes - MULTIPART_OVERHEAD
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        return self.paths.get(scope["path"], (self.max_bytes, "SVERTKA_MAX_UPLOAD_BYTES"))
+
+    def _error(self, size: int | None, limit: int, setting: str) -> tuple[str, str]:
+        limit -= MULTIPART_OVERHEAD
         has = f"has {size} bytes," if size is not None else "is"
         return (f"the request `body` {has} more than the limit of {limit} bytes",
-                f"at most {limit} bytes (SVERTKA_MAX_UPLOAD_BYTES)")
+                f"at most {limit} bytes ({setting})")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, setting = self._limit(scope)
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            message, accepted = self._error(int(length))
+        if length.isdigit() and int(length) > max_bytes:
+            message, accepted = self._error(int(length), max_bytes, setting)
             body = envelope(413, "too_large", "body", message, accepted=accepted)
             await json_response(body, status_code=413)(scope, receive, send)
             return
@@ -105,9 +113,9 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > max_bytes:
                 # an HTTPException passes through FastAPI's body parsing to the envelope handler
-                text, accepted = self._error(None)
+                text, accepted = self._error(None, max_bytes, setting)
                 raise ApiError(413, "too_large", "body", text, accepted=accepted)
             return message
 
@@ -153,17 +161,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the store is what workers share (a directory or a bucket); the decode cache is per process
     app.state.store = ImageStore(open_blob_store(settings), max_pixels=settings.max_pixels,
                                  cache_bytes=settings.decode_cache_bytes)
+    app.state.models = ModelStore(app.state.store.blobs, ModelLimits(
+        max_bytes=settings.max_model_bytes, max_members=settings.max_model_members,
+        max_expanded_bytes=settings.max_model_expanded_bytes,
+        max_params=settings.max_model_params))
     app.state.limiter = cpu_limiter(settings.max_concurrency, settings.queue_depth)
     app.state.samples = []
     app.state.rooms = create_hub(settings)
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network, digits, rooms)
+           network, models, digits, rooms)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)
     install_docs(app)
-    app.add_middleware(BodySizeLimit, max_bytes=body_limit)
+    model_limit = (settings.max_model_bytes + MULTIPART_OVERHEAD, "SVERTKA_MAX_MODEL_BYTES")
+    app.add_middleware(BodySizeLimit, max_bytes=body_limit, paths={"/api/models": model_limit})
     origins = cors_origins(settings.cors_origins)
     if origins:  # no CORS at all unless a setting names who may call from elsewhere
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
