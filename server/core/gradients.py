@@ -181,7 +181,10 @@ def pool_backward(
     Max pooling sends each window's gradient to the first maximum of the window in row-major
     order (a value that wins several windows collects all their gradients); average pooling
     spreads it evenly over the window's taps inside the input, divided as the forward pass
-    divided (``ceil_mode``, ``count_include_pad``).
+    divided (``ceil_mode``, ``count_include_pad``). A max window whose values are all ``-inf``
+    sends it to its first tap inside the input, one holding NaN to its last NaN (PyTorch's CPU
+    rules); a window that reads no input element at all (dilation over padding; its output is
+    ``-inf``) passes no gradient, where PyTorch writes it past the end of the plane.
 
     Parameters
     ----------

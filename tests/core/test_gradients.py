@@ -86,6 +86,8 @@ def naive_pool_grad(
                 if all(-pads[a][0] <= idx[a] < spatial[a] + pads[a][1] for a in range(nd)):
                     in_padded += 1
             go = g[(c, *pos)]
+            if not taps:  # dilation and padding can leave a window no input element
+                continue
             if mode == "max":
                 best = taps[0]
                 for idx in taps[1:]:
@@ -476,6 +478,15 @@ def test_pool_backward_max_all_minus_inf_window_matches_torch(padding: int) -> N
     np.testing.assert_array_equal(got, reference)
 
 
+def test_pool_backward_window_without_input_passes_nothing() -> None:
+    # taps at -1 and 1 of a one-element axis: the output is -inf and reads no input element
+    # (PyTorch writes that gradient past the plane, into the next channel's first element)
+    x = np.array([[3.0], [2.0]])
+    got = pool_backward(x, np.ones((2, 1)), mode="max", kernel_size=2, stride=1, padding=1,
+                        dilation=2)
+    np.testing.assert_array_equal(got, np.zeros((2, 1)))
+
+
 def test_pool_backward_max_nan_matches_torch() -> None:
     x = np.array([[[1.0, np.nan, 3.0, np.nan, np.nan, 0.0]]])
     g = np.array([[[1.0, 2.0, 4.0]]])
@@ -562,8 +573,10 @@ def test_pool_backward_property_matches_naive_oracle(
     got = pool_backward(x, g, **options)
     assert_close(got, naive_pool_grad(x, g, mode, k, s, pads, d, cip))
     # pooling is positively homogeneous (max) or linear (avg): <grad_x, x> = <pool(x), g>
-    assert math.isclose(float(np.sum(got * x)), float(np.sum(out * g)), rel_tol=1e-9,
-                        abs_tol=1e-9)
+    # (a window of padding alone is -inf and passes no gradient)
+    seen = np.isfinite(out)
+    assert math.isclose(float(np.sum(got * x)), float(np.sum(out[seen] * g[seen])),
+                        rel_tol=1e-9, abs_tol=1e-9)
 
 
 # ---------------------------------------------------------------- bad inputs
