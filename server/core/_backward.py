@@ -265,15 +265,18 @@ def pool_grads(
     reads = [lay.reads(t) for t in range(ntaps)]
     grad_planes = np.zeros((len(lay.phases), lay.plane), g.dtype)
     if mode == "max":
-        xp = np.pad(x, widths, mode="constant", constant_values=-np.inf)
+        xp = np.pad(x, widths, mode="constant", constant_values=-np.inf) if any(
+            b or a for b, a in widths) else x
         planes = split(xp[None], lay, -np.inf)[0]
+        nan = bool(np.isnan(x).any())  # NaN wins every comparison (checked once, not per tap)
         best = np.full(length, -np.inf, x.dtype)
         winner = np.full(length, -1, np.intp)
         better = np.empty(length, bool)
         for t, (phase, window) in enumerate(reads):
             v = planes[phase, window]
             np.greater(v, best, out=better)
-            better |= np.isnan(v)
+            if nan:
+                better |= np.isnan(v)
             np.copyto(best, v, where=better)
             np.copyto(winner, t, where=better)
         gw = widen(g[None], lay)[0]
@@ -282,8 +285,13 @@ def pool_grads(
             first = _first_valid_tap(kernel, stride, dilation, pads, out)
             firsts = widen(np.broadcast_to(first, g.shape)[None], lay)[0]
             winner = np.where(unset, firsts, winner)
-        for t, (phase, window) in enumerate(reads):
-            grad_planes[phase, window] += np.where(winner == t, gw, 0)
+        # every window's gradient goes to one place: one weighted count over the flat planes
+        start = np.array(
+            [phase * lay.plane + window.start for phase, window in reads], np.intp
+        )
+        target = start[np.maximum(winner, 0)] + np.arange(length)
+        grad_planes = np.bincount(target, weights=gw, minlength=grad_planes.size).astype(
+            g.dtype, copy=False).reshape(grad_planes.shape)
     else:
         assert divisor is not None
         share = widen((g / divisor.astype(g.dtype))[None], lay)[0]
