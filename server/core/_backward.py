@@ -15,6 +15,8 @@ cost one per channel.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -46,7 +48,7 @@ class Grid:
     @property
     def plane(self) -> int:
         """Flat length of one phase plane (every sample)."""
-        return self.samples * int(np.prod(self.q, dtype=np.int64))
+        return self.samples * math.prod(self.q)
 
 
     def reads(self, t: int) -> tuple[int, slice]:
@@ -64,7 +66,7 @@ def grid(
     samples: int,
 ) -> Grid:
     q = tuple(-(-p // s) for p, s in zip(padded, stride, strict=True))
-    steps = [int(np.prod(q[a + 1 :], dtype=np.int64)) for a in range(len(q))]
+    steps = [math.prod(q[a + 1 :]) for a in range(len(q))]  # Python ints: no overflow
     shifts = [
         tuple(t * d for t, d in zip(tap, dilation, strict=True))
         for tap in product(*(range(k) for k in kernel))
@@ -85,7 +87,7 @@ def grid(
             sum((v // s) * st for v, s, st in zip(sh, stride, steps, strict=True))
             for sh in shifts
         ),
-        length=(samples - 1) * int(np.prod(q, dtype=np.int64)) + last + 1,
+        length=(samples - 1) * math.prod(q) + last + 1,
     )
 
 
@@ -177,7 +179,7 @@ def conv_grads(
     out = tuple(int(o) for o in g.shape[2:])
     spatial = tuple(int(s) for s in x.shape[2:])
     dtype = w.dtype
-    ntaps = int(np.prod(kernel))
+    ntaps = math.prod(kernel)
 
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads, strict=True))
     xt = np.moveaxis(x, 1, 0)  # (C, N, *S): channels lead
@@ -233,6 +235,50 @@ def _first_valid_tap(
     return np.ravel_multi_index(np.ix_(*per_axis), kernel)
 
 
+GATHER_MAX = 2**18
+"""Inputs up to this many elements take max pooling's tiled path through cached indices."""
+
+
+@functools.lru_cache(maxsize=16)
+def _tile_index(shape: tuple[int, ...], kernel: tuple[int, ...]) -> np.ndarray:
+    """Flat input index of every tap of every window, (taps, windows), for tiling windows."""
+    nd = len(kernel)
+    out = tuple(n // k for n, k in zip(shape[1:], kernel, strict=True))
+    split = (shape[0], *(v for o, k in zip(out, kernel, strict=True) for v in (o, k)))
+    crop = (slice(None), *(slice(0, o * k) for o, k in zip(out, kernel, strict=True)))
+    order = (*range(2, 2 * nd + 1, 2), 0, *range(1, 2 * nd, 2))  # (*K, B, *O)
+    flat = np.arange(math.prod(shape)).reshape(shape)[crop].reshape(split).transpose(order)
+    index = np.ascontiguousarray(flat.reshape(math.prod(kernel), -1))
+    index.flags.writeable = False
+    return index
+
+
+def _pool_tiled(x: np.ndarray, g: np.ndarray, mode: str, kernel: tuple[int, ...]) -> np.ndarray:
+    """Windows that tile the input (stride = kernel, no padding, no dilation or overhang).
+
+    Every input element is then in at most one window. Average: ``g / prod(K)`` written
+    through a view of the gradient reshaped to ``(B, O0, K0, O1, K1, ...)``. Max: the windows
+    gathered as rows of a ``(taps, windows)`` array (the index is cached per shape; NumPy's
+    strided loops over rows as short as a digit's are slow), the first maximum by ``argmax``
+    (which returns the first of equal values), and the gradient put back through the same
+    index. Cells past the last window (``n > O*K``) get zeros.
+    """
+    nd = len(kernel)
+    out = g.shape[1:]
+    grad = np.zeros(x.shape, g.dtype)
+    if mode == "avg":
+        split = (x.shape[0], *(v for o, k in zip(out, kernel, strict=True) for v in (o, k)))
+        crop = (slice(None), *(slice(0, o * k) for o, k in zip(out, kernel, strict=True)))
+        order = (0, *range(1, 2 * nd, 2), *range(2, 2 * nd + 1, 2))  # (B, *O, *K)
+        target = grad[crop].reshape(split).transpose(order)  # splitting axes: still a view
+        target[...] = (g / math.prod(kernel))[(..., *(None,) * nd)]
+        return grad
+    index = _tile_index(tuple(int(n) for n in x.shape), kernel)
+    first = np.argmax(x.reshape(-1)[index], axis=0)
+    grad.reshape(-1)[index[first, np.arange(first.size)]] = g.reshape(-1)
+    return grad
+
+
 def pool_grads(
     x: np.ndarray,
     g: np.ndarray,
@@ -253,6 +299,15 @@ def pool_grads(
     """
     samples, spatial = x.shape[0], tuple(int(n) for n in x.shape[1:])
     out = tuple(int(o) for o in g.shape[1:])
+    tiled = (
+        stride == kernel
+        and all(d == 1 for d in dilation)
+        and not any(b or a for b, a in pads)
+        and all(e <= n for e, n in zip(extent, spatial, strict=True))
+    )
+    # NaN: argmax would pick the first NaN where PyTorch picks the last
+    if tiled and (mode == "avg" or (x.size <= GATHER_MAX and not np.isnan(x).any())):
+        return _pool_tiled(x, g, mode, kernel)
     widths = [(0, 0)] + [
         (before, max(e - before - n, 0)) for (before, _), e, n in zip(pads, extent, spatial,
                                                                        strict=True)

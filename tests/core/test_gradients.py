@@ -424,6 +424,10 @@ POOL_CASES = [
     ("max", (5, 5, 5), (2, 2, 2), (2, 2, 2), (0, 0, 0), (2, 1, 2), False, True),
     ("avg", (4, 5, 6), (2, 3, 3), (2, 2, 2), (1, 1, 0), (1, 1, 1), True, False),
     ("avg", (4, 5, 6), (2, 3, 3), (1, 2, 3), (1, 1, 1), (1, 1, 1), False, True),
+    # windows that tile the input (a path of their own), with a remainder on some axes
+    ("max", (4, 7, 5), (2, 3, 1), (2, 3, 1), (0, 0, 0), (1, 1, 1), False, True),
+    ("avg", (6, 6, 5), (3, 2, 2), (3, 2, 2), (0, 0, 0), (1, 1, 1), False, True),
+    ("max", (9, 8), (3, 4), (3, 4), (0, 0), (1, 1), False, True),
 ]
 
 
@@ -451,6 +455,26 @@ def test_pool_backward_matches_naive_oracle_and_torch(case: tuple[Any, ...], tie
     reference = torch_pool_grad(x, g, mode, k, s, p, d, ceil_mode, cip)
     if reference is not None:
         assert_close(got, reference)
+
+
+@pytest.mark.parametrize("kernel", [(2,), (2, 2), (3, 1), (2, 3, 2)])
+def test_pool_backward_tiling_windows_agree_on_both_paths(
+    kernel: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small inputs whose windows tile them go through cached gather indices, large ones through
+    # the phase planes: the same ties must go to the same taps
+    from server.core import _backward
+
+    shape = (3, *(3 * k + 1 for k in kernel))
+    x = np.random.default_rng(13).integers(0, 2, shape).astype(float)
+    g = np.random.default_rng(14).standard_normal(pool(x, mode="max", kernel_size=kernel).shape)
+    small = pool_backward(x, g, mode="max", kernel_size=kernel)
+    monkeypatch.setattr(_backward, "GATHER_MAX", 0)
+    large = pool_backward(x, g, mode="max", kernel_size=kernel)
+    np.testing.assert_array_equal(small, large)
+    pads = tuple((0, 0) for _ in kernel)
+    assert_close(small, naive_pool_grad(x, g, "max", kernel, kernel, pads, (1,) * len(kernel),
+                                        True))
 
 
 def test_pool_backward_max_sends_ties_to_the_first_maximum() -> None:
