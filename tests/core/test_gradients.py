@@ -463,13 +463,13 @@ def test_pool_backward_tiling_windows_agree_on_both_paths(
 ) -> None:
     # small inputs whose windows tile them go through cached gather indices, large ones through
     # the phase planes: the same ties must go to the same taps
-    from server.core import _backward
+    from server.core import _pool_backward
 
     shape = (3, *(3 * k + 1 for k in kernel))
     x = np.random.default_rng(13).integers(0, 2, shape).astype(float)
     g = np.random.default_rng(14).standard_normal(pool(x, mode="max", kernel_size=kernel).shape)
     small = pool_backward(x, g, mode="max", kernel_size=kernel)
-    monkeypatch.setattr(_backward, "GATHER_MAX", 0)
+    monkeypatch.setattr(_pool_backward, "GATHER_MAX", 0)
     large = pool_backward(x, g, mode="max", kernel_size=kernel)
     np.testing.assert_array_equal(small, large)
     pads = tuple((0, 0) for _ in kernel)
