@@ -42,6 +42,8 @@ class RunJob:
     seed: int
     outputs: set[str] | None
     render: RenderSpec | None
+    return_weights: bool = False
+    return_input: bool = False
     results: list[LayerOutput] = field(default_factory=list)
     elapsed_ms: float = 0.0
 
@@ -146,7 +148,8 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
     batch = model.as_batch(x)  # checks the shape against the model's input
     del batch
     return RunJob(model, x, source, body.training, body.seed,
-                  None if body.outputs is None else set(body.outputs), body.render)
+                  None if body.outputs is None else set(body.outputs), body.render,
+                  body.return_weights, body.return_input)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
@@ -171,6 +174,11 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
     job.results = job.model.run(job.x, training=job.training, seed=job.seed)
     job.elapsed_ms = (time.perf_counter() - start) * 1000.0
     budget = settings.max_json_elements
+    extra: dict[str, Any] = {}
+    if job.return_input:
+        fits = job.x.size <= budget
+        budget -= job.x.size if fits else 0
+        extra["input"] = job.x if fits else None
     layers = []
     for result in job.results:
         layer, out = result.layer, result.output
@@ -191,11 +199,16 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
             "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
             if mask.ndim > 2 else mask[0],
         }
+        if job.return_weights:
+            size = sum(w.size for w in layer.weights)
+            fits = wanted and size <= budget
+            budget -= size if fits else 0
+            row["weights"] = list(layer.weights) if fits else None
         if job.render is not None:
             row |= render_layer(out, job.render, settings.png_compress_level)
         layers.append(row)
     return {"input_shape": list(job.model.input_shape), "input_source": job.source,
-            "layers": layers, "total_params": sum(la.params for la in job.model.layers),
+            **extra, "layers": layers, "total_params": sum(la.params for la in job.model.layers),
             "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
 
 
