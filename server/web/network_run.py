@@ -42,7 +42,7 @@ class RunJob:
     seed: int
     outputs: set[str] | None
     render: RenderSpec | None
-    return_weights: bool = False
+    return_weights: bool | set[str] = False
     return_input: bool = False
     results: list[LayerOutput] = field(default_factory=list)
     elapsed_ms: float = 0.0
@@ -139,17 +139,22 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
                          for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
         model.set_weights(loaded, seed=body.seed)
     names = {layer.name for layer in model.layers}
-    for i, name in enumerate(body.outputs or []):
-        if name not in names:
-            raise ApiError(422, "validation", f"outputs[{i}]", f"`outputs[{i}]` names "
-                           f"{name!r}, which is not a layer of the stack",
-                           accepted="layer names: " + ", ".join(layer.name for layer in
-                                                                 model.layers))
+    asked = {"outputs": body.outputs or [],
+             "return_weights": [] if isinstance(body.return_weights, bool) else
+             body.return_weights}
+    for key, listed in asked.items():
+        for i, name in enumerate(listed):
+            if name not in names:
+                raise ApiError(422, "validation", f"{key}[{i}]", f"`{key}[{i}]` names "
+                               f"{name!r}, which is not a layer of the stack",
+                               accepted="layer names: " + ", ".join(layer.name for layer in
+                                                                     model.layers))
     batch = model.as_batch(x)  # checks the shape against the model's input
     del batch
     return RunJob(model, x, source, body.training, body.seed,
                   None if body.outputs is None else set(body.outputs), body.render,
-                  body.return_weights, body.return_input)
+                  body.return_weights if isinstance(body.return_weights, bool)
+                  else set(body.return_weights), body.return_input)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
@@ -199,9 +204,10 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
             "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
             if mask.ndim > 2 else mask[0],
         }
-        if job.return_weights:
+        if job.return_weights is not False:
             size = sum(w.size for w in layer.weights)
-            fits = wanted and size <= budget
+            fits = (job.return_weights is True or layer.name in job.return_weights) and (
+                size <= budget)
             budget -= size if fits else 0
             row["weights"] = list(layer.weights) if fits else None
         if job.render is not None:

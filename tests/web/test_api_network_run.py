@@ -65,11 +65,19 @@ def test_given_weights_come_back_as_given(client: Any) -> None:
     assert row["weights"][1] == [0.5, -0.25, 0.0]
 
 
-def test_weights_follow_outputs(client: Any) -> None:
-    body = run(client, return_weights=True, outputs=["dense"])
+def test_weights_of_the_named_layers_only(client: Any) -> None:
+    body = run(client, return_weights=["dense"], outputs=[])
     rows = {row["name"]: row for row in body["layers"]}
     assert rows["conv2d"]["weights"] is None and rows["conv2d"]["output"] is None
-    assert len(rows["dense"]["weights"]) == 2
+    assert len(rows["dense"]["weights"]) == 2 and rows["dense"]["output"] is None
+
+
+def test_weights_of_an_unknown_layer_name_the_field(client: Any, assert_error: Any) -> None:
+    body = {"input_shape": [6, 6, 2], "layers": STACK, "input": X.tolist(),
+            "return_weights": ["conv2d", "conv9"]}
+    envelope = assert_error(client.post("/api/network/run", json=body), 422,
+                            "return_weights[1]")
+    assert "conv9" in envelope["message"] and "conv2d" in envelope["accepted"]
 
 
 def test_nothing_extra_unless_asked(client: Any) -> None:
@@ -94,7 +102,7 @@ def test_photo_input_comes_back_resized_and_scaled(client: Any) -> None:
 
 def test_weights_beyond_the_json_limit_are_null(make_client: Any) -> None:
     client = make_client(max_json_elements=100)
-    row = run(client, return_weights=True, outputs=["conv2d"])["layers"][0]
+    row = run(client, return_weights=["conv2d"], outputs=["conv2d"])["layers"][0]
     # the output (48 values) is counted first and fits; the kernel and bias (54 + 3) do not
     assert row["output"] is not None and row["weights"] is None
 

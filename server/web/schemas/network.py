@@ -260,10 +260,11 @@ class NetworkRunRequest(StrictModel):
                                       "answer stays within the JSON limit).")
     render: RenderSpec | None = Field(default=None, description="Also draw each layer's maps "
                                       "as a PNG grid (`png`, a data URL, with `grid`).")
-    return_weights: bool = Field(default=False, description="Also answer each layer's weights "
-                                 "(`weights`, Keras's layouts) for the layers in `outputs` (all "
-                                 "when null), while the answer stays within the JSON limit: "
-                                 "seeded weights are otherwise known only to the server.")
+    return_weights: bool | Annotated[list[str], Field(max_length=MAX_LAYERS)] = Field(
+        default=False, description="Also answer layers' weights "
+        "(`weights`, Keras's layouts): `true` for every layer, or a list of layer names; while "
+        "the answer stays within the JSON limit (outputs are counted first). Seeded weights are "
+        "otherwise known only to the server.")
     return_input: bool = Field(default=False, description="Also answer the input as the stack "
                                "received it (`input`, Keras's order): a photo after resizing, "
                                "colour conversion and `pixel_scale`.")
