@@ -67,6 +67,8 @@ def api_run(page: Any, **extra: Any) -> dict[str, Any]:
 
 def hover_cell(page: Any, row: int, col: int, size: tuple[int, int]) -> None:
     box = page.get_by_test_id("map-large").bounding_box()
+    # from outside the map first: a mouse already resting on the target would send no move
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] + 40)
     page.mouse.move(box["x"] + (col + 0.5) * box["width"] / size[1],
                     box["y"] + (row + 0.5) * box["height"] / size[0])
     page.wait_for_selector(f"[data-testid=map-math][data-row='{row}'][data-col='{col}'] "
@@ -311,3 +313,21 @@ def test_every_run_string_exists_in_both_languages(page: Any) -> None:
       return [...m.en, ...m.ru].filter((k) => k.startsWith('nr.'));
     }""")
     assert missing == []
+
+
+@pytest.mark.parametrize("theme", ["normal", "projector"])
+def test_maps_and_the_large_map_have_no_serious_accessibility_findings(page: Any,
+                                                                      theme: str) -> None:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+    def findings() -> list[str]:
+        result = axe.Axe().run(page)
+        return [f"{v['id']} {n['target']}" for v in result.response["violations"]
+                if v["impact"] in ("serious", "critical") for n in v["nodes"][:5]]
+
+    open_page(page, "?training=1" + ("&theme=projector" if theme == "projector" else ""))
+    run(page)
+    assert findings() == []
+    maps(page, 2).get_by_test_id("map-thumb").nth(5).click()
+    hover_cell(page, 4, 4, (11, 11))
+    assert findings() == []

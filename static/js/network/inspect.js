@@ -180,6 +180,8 @@ export function createInspector({ runBody, answer, layers }) {
     dialog.querySelector('[data-testid="open-step"]').hidden = true;
     const math = dialog.querySelector('[data-testid="map-math"]');
     math.replaceChildren();
+    delete math.dataset.row;
+    delete math.dataset.col;
     if (!dialog.open) dialog.showModal();
     stage.focus({ preventScroll: true });
     const center = [Math.floor(row.output_shape[0] / 2), Math.floor(row.output_shape[1] / 2)];
@@ -257,9 +259,12 @@ export function createInspector({ runBody, answer, layers }) {
       return at >= crop[axis].pad[0] && at < crop[axis].pad[0] + (crop[axis].hi - crop[axis].lo + 1);
     };
     const [lo, hi] = [Math.min(...state.details.x.flat(Infinity)), Math.max(...state.details.x.flat(Infinity))];
+    // brighter cell = larger value; the middle greys are skipped because no text colour
+    // reaches 4.5:1 on them (white text up to 110, dark text from 135)
     const shade = (v) => {
-      const g = Math.round(255 * ((v - lo) / (hi - lo || 1)));
-      return { bg: `rgb(${g},${g},${g})`, fg: g > 140 ? "#111" : "#fff" };
+      const u = (v - lo) / (hi - lo || 1);
+      const g = Math.round(u < 0.5 ? u * 2 * 110 : 135 + (u - 0.5) * 2 * 120);
+      return { bg: `rgb(${g},${g},${g})`, fg: u < 0.5 ? "#fff" : "#111" };
     };
     const slices = kernelSlices(state.details.kernel, state.channel);
     const rows = frame.patch.map((patch, i) => {
@@ -307,7 +312,11 @@ export function createInspector({ runBody, answer, layers }) {
       el("h3", { text: t("nr.inspect.cell", { r: state.cell[0], c: state.cell[1] }) }),
       el("span", { class: "hint", text: t("nr.inspect.channels", { n: channels.length }) }),
     ]);
-    math.replaceChildren(head, totalBox, el("div", { class: "math nr-math-rows" }, rows));
+    const scroller = el("div", { class: "math nr-math-rows", tabindex: "0", role: "group",
+                                 "aria-label": t("nr.inspect.channels", { n: channels.length }) }, rows);
+    math.replaceChildren(head, totalBox, scroller);
+    math.dataset.row = String(state.cell[0]);
+    math.dataset.col = String(state.cell[1]);
   }
 
   /** The same convolution on the step page: a crop of input channels around the window. */

@@ -137,7 +137,7 @@ function maskCanvas(flags, testid) {
   ctx.fillStyle = css("--surface-2") || "#eee";
   ctx.fillRect(0, 0, columns, rows);
   const kept = css("--oi-sky") || "#56b4e9";
-  const dropped = css("--ink") || "#111";
+  const dropped = css("--nr-dropped") || "#111";
   for (let i = 0; i < n; i += 1) {
     ctx.fillStyle = flags[i] ? kept : dropped;
     ctx.fillRect(i % columns, Math.floor(i / columns), 1, 1);
@@ -154,8 +154,10 @@ function dropoutPair(box, row, layer) {
     el("span", { class: "nr-key nr-key-kept" }), t("nr.dropout.legend_kept"),
     el("span", { class: "nr-key nr-key-dropped" }), t("nr.dropout.legend_dropped"),
   ]);
+  const identity = maskCanvas(new Array(n).fill(true), "dropout-identity");
+  identity.setAttribute("aria-label", t("nr.dropout.inference"));
   const inference = el("figure", { class: "nr-drop-side", "data-testid": "dropout-inference" }, [
-    maskCanvas(new Array(n).fill(true), "dropout-identity"),
+    identity,
     el("figcaption", { text: t("nr.dropout.inference") }),
   ]);
   const maskEl = maskCanvas(mask, "dropout-mask");

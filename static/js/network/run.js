@@ -80,6 +80,12 @@ export function mountRun({ stack, list, onMirror }) {
   let samples = [];
   let last = null;    // {key, answer, layers, training, body}
   let running = false;
+  let said = null;    // the status line as {key, params}, so a language switch rewords it
+
+  function say(key, params) {
+    said = key ? { key, params } : null;
+    status.textContent = key ? t(key, params) : "";
+  }
 
   const inspector = createInspector({ runBody: () => last?.body, answer: () => last?.answer, layers: () => last?.layers });
 
@@ -109,14 +115,14 @@ export function mountRun({ stack, list, onMirror }) {
   async function run() {
     const s = store.get();
     if (!s.imageId) {
-      status.textContent = t("nr.need_photo");
+      say("nr.need_photo");
       return;
     }
     const b = body();
     const layers = stack.get("layers");
     running = true;
     byId("run-network").disabled = true;
-    status.textContent = t("nr.running");
+    say("nr.running");
     errorBox.hidden = true;
     try {
       const answer = await latest(async (signal) => {
@@ -129,12 +135,12 @@ export function mountRun({ stack, list, onMirror }) {
         stack.set({ input: answer.input_shape }, { fromRun: true });
       }
       await paint();
-      status.textContent = t("nr.done", { n: answer.layers.length, ms: fmt(answer.elapsed_ms, 0) });
+      say("nr.done", { n: answer.layers.length, ms: fmt(answer.elapsed_ms, 0) });
       showSource(answer);
       byId("network-page").classList.remove("nr-stale");
     } catch (err) {
       if (api.isAbort(err)) return;
-      status.textContent = "";
+      say(null);
       errorBox.replaceChildren(Object.assign(document.createElement("p"), {
         textContent: `${t("nr.error.run")}: ${err.message}`,
       }));
@@ -220,7 +226,7 @@ export function mountRun({ stack, list, onMirror }) {
     const stale = Boolean(last) && key !== last.key;
     byId("network-page").classList.toggle("nr-stale", stale);
     if (store.get("live") && store.get("imageId") && (!last || stale)) runSoon();
-    else if (stale && !running) status.textContent = t("nr.stale");
+    else if (stale && !running) say("nr.stale");
   }
 
   store.on("change", ({ keys }) => {
@@ -247,7 +253,11 @@ export function mountRun({ stack, list, onMirror }) {
   byId("training-toggle").addEventListener("change", (e) => store.set({ training: e.target.checked }));
   byId("live-toggle").addEventListener("change", (e) => store.set({ live: e.target.checked }));
   document.addEventListener("themechange", () => { paint(); });
-  document.addEventListener("langchange", () => { paint(); if (last) showSource(last.answer); });
+  document.addEventListener("langchange", () => {
+    paint();
+    if (last) showSource(last.answer);
+    if (said) say(said.key, said.params);
+  });
 
   async function start() {
     try {
@@ -274,7 +284,7 @@ export function mountRun({ stack, list, onMirror }) {
     }
     paintPanel();
     if (store.get("live")) run();
-    else status.textContent = store.get("imageId") ? "" : t("nr.need_photo");
+    else say(store.get("imageId") ? null : "nr.need_photo");
   }
   paintPanel();
   start();
