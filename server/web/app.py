@@ -25,6 +25,7 @@ from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
 from .routes import (
     conv,
+    conv_matrix,
     conv_transpose,
     dropout,
     exports,
@@ -147,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.samples = []
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network)
+           network, conv_matrix)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)
