@@ -34,6 +34,7 @@ from .routes import (
     images,
     kernels,
     network,
+    network_export,
     pool,
     samples,
 )
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.samples = []
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network, conv_matrix)
+           network, conv_matrix, network_export)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)

@@ -28,7 +28,7 @@ from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
 
-__all__ = ["RunJob", "plan_run", "run", "to_npz"]
+__all__ = ["RunJob", "build_model", "plan_run", "run", "stack", "to_npz"]
 
 
 @dataclass
@@ -127,15 +127,7 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
     else:
         x, source = _photo(body, store, settings, input_shape)
         input_shape = input_shape or list(x.shape)
-    model = Sequential(input_shape, layers)
-    _check_limits(model, settings)
-    if body.weights is None:
-        model.init_weights(body.seed)
-    else:
-        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
-                                    max_elements=settings.max_json_elements, dtype=np.float32)
-                         for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
-        model.set_weights(loaded, seed=body.seed)
+    model = build_model(body, input_shape, layers, settings)
     names = {layer.name for layer in model.layers}
     for i, name in enumerate(body.outputs or []):
         if name not in names:
@@ -147,6 +139,29 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
     del batch
     return RunJob(model, x, source, body.training, body.seed,
                   None if body.outputs is None else set(body.outputs), body.render)
+
+
+def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: list[Any],
+                settings: Settings) -> Sequential:
+    """The stack built for ``input_shape``, its limits checked, its weights given or seeded."""
+    if input_shape is None:
+        raise ApiError(422, "validation", "input_shape", "`input_shape` is needed to build the "
+                       "stack", accepted="1 to 4 ints, channels last")
+    model = Sequential(input_shape, layers)
+    _check_limits(model, settings)
+    if body.weights is None:
+        model.init_weights(body.seed)
+    else:
+        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
+                                    max_elements=settings.max_json_elements, dtype=np.float32)
+                         for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
+        model.set_weights(loaded, seed=body.seed)
+    return model
+
+
+def stack(body: NetworkRunRequest, store: ImageStore) -> tuple[list[int] | None, list[Any]]:
+    """The request's ``input_shape`` and layers (an uploaded model: not yet)."""
+    return _stack(body, store)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
