@@ -189,7 +189,9 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
     layers = []
     for result in job.results:
         layer, out = result.layer, result.output
-        if not np.isfinite(out).all():
+        # min and max are NaN or infinite exactly when a value is: no separate isfinite pass
+        lo, hi = float(out.min()), float(out.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ApiError(422, "parameter", "weights", f"layer '{layer.name}' overflows the "
                            "float32 range: the weights or the input are too large",
                            accepted="values of moderate magnitude")
@@ -202,26 +204,33 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
             "name": layer.name, "type": layer.type, "output_shape": list(out.shape),
             "params": layer.params, "macs": layer.summary.macs,
             "output": out if send else None,
-            "range": [float(out.min()), float(out.max())],
+            "range": [lo, hi],
             "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
             if mask.ndim > 2 else mask[0],
         }
         if job.render is not None:
-            row |= render_layer(out, job.render, settings.png_compress_level)
+            row |= render_layer(out, job.render, settings.png_compress_level,
+                                data_range=(lo, hi))
         layers.append(row)
     return {"input_shape": list(job.model.input_shape), "input_source": job.source,
             "layers": layers, "total_params": sum(la.params for la in job.model.layers),
             "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
 
 
-def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int) -> dict[str, Any]:
-    """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn."""
+def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
+                 data_range: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn.
+
+    ``data_range``: the (finite) min and max of ``out`` when the caller has them already.
+    """
     if out.ndim not in (2, 3):
         return {"png": None, "grid": None}
     maps = np.moveaxis(out, -1, 0)[: spec.max_maps]  # (C, H, W) or (C, steps)
     if maps.ndim == 2:
         maps = maps[:, None, :]
-    scaled, _ = display(maps, spec.mode, data_range=finite_range(maps))
+    if data_range is None or maps.shape[0] < out.shape[-1]:
+        data_range = finite_range(maps)  # only the maps drawn set the scale
+    scaled, _ = display(maps, spec.mode, data_range=data_range)
     pixels, grid = tile(scaled)
     png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))
     return {"png": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),

@@ -90,8 +90,14 @@ class Conv(Layer):
                 rng: np.random.Generator | None = None) -> np.ndarray:
         w = self.core_kernel()
         bias = self.weights[1] if self.use_bias else None
-        out = np.stack([conv(sample, w, bias=bias, stride=self.strides, padding=self.padding,
-                             dilation=self.dilation, groups=self.groups) for sample in x])
+        def one(sample: np.ndarray) -> np.ndarray:
+            return conv(sample, w, bias=bias, stride=self.strides, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+
+        # one example (a page's photo) needs no stacking copy of a map that can be megabytes
+        out = one(x[0])[None] if len(x) == 1 else np.stack([one(sample) for sample in x])
+        if self.activation == "relu":  # the output is ours alone: no second array
+            return np.maximum(out, 0, out=out)
         return apply_activation(out, self.activation, axis=1)
 
 
