@@ -117,6 +117,13 @@ export const pool = (body, opts) => postJSON("/api/pool", body, opts);
 export const frames = (body, opts) => postJSON("/api/frames", body, opts);
 /** POST /api/network: Keras's model.summary() for {input_shape, layers}: {layers, total_params, ...}. */
 export const network = (body, opts) => postJSON("/api/network", body, opts);
+/** POST /api/conv/matrix: a convolution as a dense matrix (index per entry) and its counts. */
+export const convMatrix = (body, opts) => postJSON("/api/conv/matrix", body, opts);
+/** POST /api/network/export?format=keras|pytorch|npz: the files as a Blob. */
+export async function networkExport(body, format, opts = {}) {
+  const path = `/api/network/export?format=${encodeURIComponent(format)}`;
+  return (await request(path, { ...opts, method: "POST", json: body })).blob();
+}
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
 export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 

@@ -10,6 +10,8 @@ import { stackFromQuery, stackToQuery } from "./url.js";
 import { kerasCode } from "./keras.js";
 import { renderRows, FAMILY } from "./rows.js";
 import { paintSummary, showError, clearErrors, split } from "./view.js";
+import { mountMatrix } from "./matrix.js";
+import { mountExport } from "./export.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
@@ -96,6 +98,7 @@ function totals(summary) {
 function paint(summary, input, layers, complete) {
   clearErrors(page);
   paintSummary({ list, input, layers, summary, totals: (s) => totals(complete ? s : null) });
+  store.emit("summary", complete ? summary : null);  // the matrix panel reads the shapes
   byId("input-shape").textContent = input.join(" × ");
 }
 
@@ -193,6 +196,8 @@ store.on("change", ({ keys, meta }) => {
 });
 document.addEventListener("langchange", () => { addButtons(); rebuild(); compute(); });
 
+mountMatrix(byId("matrix-panel"), store);
+mountExport(byId("export-panel"), store);
 applyI18n(); // this page's strings arrived after base.html labelled the page
 addButtons();
 rebuild();
