@@ -5,6 +5,7 @@ from __future__ import annotations
 from .activations import ACTIVATIONS, Activation, activate, dropout
 from .conv import conv, conv_method
 from .dense import dense, flatten
+from .dense_matrix import ConvMatrix, MatrixCounts, conv_matrix, conv_matrix_counts
 from .errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
 from .frames import FrameBatch, PoolFrameBatch, frames, pool_frames
 from .gradients import conv_backward, pool_backward
@@ -26,7 +27,9 @@ __all__ = [
     "POOL_MODES",
     "PRESETS",
     "Activation",
+    "ConvMatrix",
     "FrameBatch",
+    "MatrixCounts",
     "PoolFrameBatch",
     "Preset",
     "activate",
@@ -48,6 +51,8 @@ __all__ = [
     "as_tuple",
     "conv",
     "conv_backward",
+    "conv_matrix",
+    "conv_matrix_counts",
     "conv_method",
     "conv_transpose",
     "conv_transpose_shape",

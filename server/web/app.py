@@ -28,6 +28,7 @@ from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
 from .routes import (
     conv,
+    conv_matrix,
     conv_transpose,
     digits,
     dropout,
@@ -38,6 +39,7 @@ from .routes import (
     kernels,
     models,
     network,
+    network_export,
     pool,
     rooms,
     samples,
@@ -170,7 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rooms = create_hub(settings)
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network, models, digits, rooms)
+           network, conv_matrix, network_export, models, digits, rooms)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)

@@ -29,7 +29,7 @@ from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
 
-__all__ = ["RunJob", "layer_rows", "plan_run", "run", "to_npz"]
+__all__ = ["RunJob", "build_model", "layer_rows", "plan_run", "run", "stack", "to_npz"]
 
 
 @dataclass
@@ -49,7 +49,7 @@ class RunJob:
     elapsed_ms: float = 0.0
 
 
-def _stack(body: NetworkRunRequest, models: ModelStore,
+def stack(body: NetworkRunRequest, models: ModelStore,
            ) -> tuple[list[int] | None, list[Any], dict[str, list[np.ndarray]] | None]:
     """Input shape, layers and (for an uploaded model) its weights."""
     if body.model_id is not None:
@@ -120,7 +120,7 @@ def _check_elements(count: int, settings: Settings, field_name: str) -> None:
 def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
              settings: Settings) -> RunJob:
     """Validate everything and check the limits; nothing is computed yet."""
-    input_shape, layers, model_weights = _stack(body, models)
+    input_shape, layers, model_weights = stack(body, models)
     if (body.input is None) == (body.image_id is None):
         raise ApiError(422, "validation", "input", "give exactly one of `input` (nested lists) "
                        "or `image_id` (a stored photo)", accepted="`input` or `image_id`")
@@ -139,17 +139,7 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
     else:
         x, source = _photo(body, store, settings, input_shape)
         input_shape = input_shape or list(x.shape)
-    model = Sequential(input_shape, layers)
-    _check_limits(model, settings)
-    if model_weights is not None:
-        model.set_weights(model_weights)
-    elif body.weights is None:
-        model.init_weights(body.seed)
-    else:
-        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
-                                    max_elements=settings.max_json_elements, dtype=np.float32)
-                         for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
-        model.set_weights(loaded, seed=body.seed)
+    model = build_model(body, input_shape, layers, settings, model_weights)
     names = {layer.name for layer in model.layers}
     asked = {"outputs": body.outputs or [],
              "return_weights": [] if isinstance(body.return_weights, bool) else
@@ -166,6 +156,28 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
                   None if body.outputs is None else set(body.outputs), body.render,
                   body.return_weights if isinstance(body.return_weights, bool)
                   else set(body.return_weights), body.return_input)
+
+
+def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: list[Any],
+                settings: Settings,
+                model_weights: dict[str, list[np.ndarray]] | None = None) -> Sequential:
+    """The stack built for ``input_shape``, its limits checked, its weights: an uploaded
+    model's own (``model_weights``), the request's, or seeded."""
+    if input_shape is None:
+        raise ApiError(422, "validation", "input_shape", "`input_shape` is needed to build the "
+                       "stack", accepted="1 to 4 ints, channels last")
+    model = Sequential(input_shape, layers)
+    _check_limits(model, settings)
+    if model_weights is not None:
+        model.set_weights(model_weights)
+    elif body.weights is None:
+        model.init_weights(body.seed)
+    else:
+        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
+                                    max_elements=settings.max_json_elements, dtype=np.float32)
+                         for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
+        model.set_weights(loaded, seed=body.seed)
+    return model
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
@@ -214,7 +226,9 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
     rows = []
     for result in results:
         layer, out = result.layer, result.output
-        if not np.isfinite(out).all():
+        # min and max are NaN or infinite exactly when a value is: no separate isfinite pass
+        lo, hi = float(out.min()), float(out.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ApiError(422, "parameter", "weights", f"layer '{layer.name}' overflows the "
                            "float32 range: the weights or the input are too large",
                            accepted="values of moderate magnitude")
@@ -228,7 +242,7 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
             "name": layer.name, "type": layer.type, "output_shape": list(out.shape),
             "params": layer.params, "macs": layer.summary.macs,
             "output": out if send else None,
-            "range": [float(out.min()), float(out.max())],
+            "range": [lo, hi],
             "mask": mask if send else None,
         }
         if return_weights is not False:
@@ -237,19 +251,26 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
             budget -= size if fits else 0
             row["weights"] = list(layer.weights) if fits else None
         row |= ({"png": None, "grid": None} if render is None
-                else render_layer(out, render, settings.png_compress_level))
+                else render_layer(out, render, settings.png_compress_level,
+                                  data_range=(lo, hi)))
         rows.append(row)
     return rows
 
 
-def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int) -> dict[str, Any]:
-    """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn."""
+def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
+                 data_range: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn.
+
+    ``data_range``: the (finite) min and max of ``out`` when the caller has them already.
+    """
     if out.ndim not in (2, 3):
         return {"png": None, "grid": None}
     maps = np.moveaxis(out, -1, 0)[: spec.max_maps]  # (C, H, W) or (C, steps)
     if maps.ndim == 2:
         maps = maps[:, None, :]
-    scaled, _ = display(maps, spec.mode, data_range=finite_range(maps))
+    if data_range is None or maps.shape[0] < out.shape[-1]:
+        data_range = finite_range(maps)  # only the maps drawn set the scale
+    scaled, _ = display(maps, spec.mode, data_range=data_range)
     pixels, grid = tile(scaled)
     png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))
     return {"png": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),

@@ -122,6 +122,13 @@ export const network = (body, opts) => postJSON("/api/network", body, opts);
 /** POST /api/network/run: every layer's output for one input (see the schema in /docs):
  *  {input_shape, input_source, layers: [{name, type, output_shape, output, range, mask, png, grid, weights?}], ...}. */
 export const networkRun = (body, opts) => postJSON("/api/network/run", body, opts);
+/** POST /api/conv/matrix: a convolution as a dense matrix (index per entry) and its counts. */
+export const convMatrix = (body, opts) => postJSON("/api/conv/matrix", body, opts);
+/** POST /api/network/export?format=keras|pytorch|npz: the files as a Blob. */
+export async function networkExport(body, format, opts = {}) {
+  const path = `/api/network/export?format=${encodeURIComponent(format)}`;
+  return (await request(path, { ...opts, method: "POST", json: body })).blob();
+}
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
 export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 

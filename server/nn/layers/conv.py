@@ -101,7 +101,11 @@ class Conv(Layer):
                      groups=self.groups)
             z = np.moveaxis(z, 1, 0)
         else:
-            z = np.stack([conv(sample, w, bias=bias, **geometry) for sample in x])
+            # one example (a page's photo) needs no stacking copy of a map that can be megabytes
+            z = (conv(x[0], w, bias=bias, **geometry)[None] if len(x) == 1
+                 else np.stack([conv(sample, w, bias=bias, **geometry) for sample in x]))
+        if not training and self.activation == "relu":
+            return np.maximum(z, 0, out=z)  # the output is ours alone: no second array
         y = apply_activation(z, self.activation, axis=1)
         if training:
             self._cache = (x, z, y)

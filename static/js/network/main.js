@@ -12,6 +12,8 @@ import { renderRows, FAMILY } from "./rows.js";
 import { paintSummary, showError, clearErrors, split } from "./view.js";
 import { onFollow } from "../live/follow.js";
 import { mountRun } from "./run.js";
+import { mountMatrix } from "./matrix.js";
+import { mountExport } from "./export.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
@@ -99,6 +101,7 @@ function totals(summary) {
 function paint(summary, input, layers, complete) {
   clearErrors(page);
   paintSummary({ list, input, layers, summary, totals: (s) => totals(complete ? s : null) });
+  store.emit("summary", complete ? summary : null);  // the matrix panel reads the shapes
   byId("input-shape").textContent = input.join(" × ");
 }
 
@@ -201,6 +204,8 @@ document.addEventListener("langchange", () => { addButtons(); rebuild(); compute
 // A student's copy of this page (live room) follows the teacher's stack in place.
 onFollow((query) => { const stack = stackFromQuery(query); if (!stack) return false; store.set(stack); return true; });
 runner = mountRun({ stack: store, list, onMirror: () => mirror() });
+mountMatrix(byId("matrix-panel"), store);
+mountExport(byId("export-panel"), store);
 applyI18n(); // this page's strings arrived after base.html labelled the page
 addButtons();
 rebuild();
