@@ -47,6 +47,12 @@ def get_network(request: Request) -> HTMLResponse:
     return _page(request, "network.html")
 
 
+@router.get("/digits", response_class=HTMLResponse)
+def get_digits(request: Request) -> HTMLResponse:
+    """The trained digit network: draw a digit, see every layer, watch it train."""
+    return _page(request, "digits.html")
+
+
 def mount_static(app: FastAPI) -> None:
     """Serve ``static/`` at ``/static`` (ES modules, the stylesheet, sample photos)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
