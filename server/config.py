@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default=1, ge=0, le=9,
         description="zlib level of rendered PNGs: 1 is fast and a little larger, 9 is slow.",
     )
+    max_training_jobs: int = Field(
+        default=2, ge=1, le=64,
+        description="Training runs of the digit network going on at once (one per page); "
+        "a further start gets 503.",
+    )
     host: str = Field(default="127.0.0.1", description="Interface `svertka serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `svertka serve` listens on.")
 

@@ -19,6 +19,7 @@ from .shapes import (
     resolve_padding,
 )
 from .transpose import conv_transpose, conv_transpose_shape
+from .transpose_frames import TransposeFrameBatch, conv_transpose_frames, gather_geometry
 
 __all__ = [
     "ACTIVATIONS",
@@ -50,6 +51,9 @@ __all__ = [
     "conv_method",
     "conv_transpose",
     "conv_transpose_shape",
+    "conv_transpose_frames",
+    "gather_geometry",
+    "TransposeFrameBatch",
     "explain_output_shape",
     "normalize_operands",
     "output_shape",

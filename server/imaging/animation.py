@@ -17,7 +17,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["Stage", "StageFrame", "format_number", "render_animation", "FORMATS"]
+__all__ = ["Stage", "StageFrame", "ScatterStage", "ScatterFrame", "format_number",
+           "render_animation", "render_scatter_animation", "FORMATS"]
 
 FORMATS = ("gif", "webp")
 
@@ -75,6 +76,9 @@ class Stage:
     kernel: np.ndarray | None = None
     pad_label: str = ""
     labels: Sequence[str] = field(default_factory=tuple)
+    real: np.ndarray | None = None
+    """(C, Hp, Wp) bool: cells holding an input value. None: every cell inside the pads. The
+    gather view of a transposed convolution marks its inserted zeros this way."""
 
 
 def format_number(value: float, digits: int = 2) -> str:
@@ -138,6 +142,9 @@ class _Layout:
         self.formula_y = bottom_grid + 14
         self.width = min(max_width, out_x + ow * c + self.margin)
         self.width = max(self.width, 560)
+        if stage.real is not None:  # a transposed convolution's longer title
+            self.width = max(self.width, min(max_width, int(_font(16).getlength(stage.title))
+                                             + 110))
         self.height = self.formula_y + self.formula_h + self.margin
         self.kw = kw
 
@@ -215,6 +222,8 @@ def _draw_frame(
             for q in range(wp):
                 box = (x0 + q * c, y0 + r * c, x0 + (q + 1) * c, y0 + (r + 1) * c)
                 inside = pt <= r < hp - stage.pads[0][1] and pl <= q < wp - stage.pads[1][1]
+                if stage.real is not None:
+                    inside = bool(stage.real[ch, r, q])
                 tap = taps.get((r, q)) if reads else None
                 fill = _WINDOW_FILL if tap is not None else (_BACKGROUND if inside else _PAD_FILL)
                 if tap is not None and frame.winner == tap:
@@ -279,6 +288,22 @@ def _draw_frame(
     return image
 
 
+def _encode(images: list[Image.Image], fmt: str, fps: float) -> bytes:
+    duration = max(20, int(round(1000 / max(fps, 0.1))))
+    durations = [duration] * len(images)
+    durations[-1] = max(duration, 1500)  # linger on the finished map before looping
+    buffer = io.BytesIO()
+    if fmt == "gif":
+        palette = [im.convert("P", palette=Image.Palette.ADAPTIVE, colors=64) for im in images]
+        palette[0].save(buffer, format="GIF", save_all=True, append_images=palette[1:],
+                        duration=durations, loop=0, optimize=False, disposal=1)
+    else:
+        # Lossy at a high quality: a third of the lossless size, the digits stay crisp.
+        images[0].save(buffer, format="WEBP", save_all=True, append_images=images[1:],
+                       duration=durations, loop=0, lossless=False, quality=88, method=4)
+    return buffer.getvalue()
+
+
 def render_animation(
     stage: Stage,
     frames: Sequence[StageFrame],
@@ -303,16 +328,146 @@ def render_animation(
     for i, frame in enumerate(frames):
         values[(frame.map, *frame.position)] = frame.output
         images.append(_draw_frame(stage, layout, frames, i, values))
-    duration = max(20, int(round(1000 / max(fps, 0.1))))
-    durations = [duration] * len(images)
-    durations[-1] = max(duration, 1500)  # linger on the finished map before looping
-    buffer = io.BytesIO()
-    if fmt == "gif":
-        palette = [im.convert("P", palette=Image.Palette.ADAPTIVE, colors=64) for im in images]
-        palette[0].save(buffer, format="GIF", save_all=True, append_images=palette[1:],
-                        duration=durations, loop=0, optimize=False, disposal=1)
-    else:
-        # Lossy at a high quality: a third of the lossless size, the digits stay crisp.
-        images[0].save(buffer, format="WEBP", save_all=True, append_images=images[1:],
-                       duration=durations, loop=0, lossless=False, quality=88, method=4)
-    return buffer.getvalue()
+    return _encode(images, fmt, fps)
+
+
+# ---- the scatter view of a transposed convolution ----
+
+
+@dataclass(frozen=True)
+class ScatterStage:
+    """What stays fixed while input cells stamp the kernel onto the output.
+
+    ``inputs`` (C, H, W); ``kernel`` (F, C, kh, kw), the weights filter ``f`` stamps from each
+    channel (zero slices for channels outside its group); ``full_shape`` the untrimmed output
+    ((H-1)*s + d*(kh-1) + 1 + output_padding, ...); ``crop`` the ``(top, left)`` padding the
+    transposed convolution removes, ``output_shape`` what is kept.
+    """
+
+    inputs: np.ndarray
+    kernel: np.ndarray
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    full_shape: tuple[int, int]
+    crop: tuple[int, int]
+    output_shape: tuple[int, int]
+    maps: int
+    title: str
+
+
+@dataclass(frozen=True)
+class ScatterFrame:
+    """One input cell stamping filter ``map``: ``full`` is that map's untrimmed output after
+    this stamp (bias included), ``formula`` the line of text under the picture."""
+
+    map: int
+    channel: int
+    position: tuple[int, int]
+    full: np.ndarray
+    formula: str
+
+
+def _scatter_layout(stage: ScatterStage, max_width: int) -> dict[str, object]:
+    channels, h, w = stage.inputs.shape
+    kh, kw = stage.kernel.shape[2:]
+    fh, fw = stage.full_shape
+    margin, gap = 16, 28
+    columns = channels * max(w, kw) + fw
+    budget = max_width - 2 * margin - gap * channels
+    c = int(max(14, min(44, budget // max(columns, 1))))
+    top = margin + 46
+    inputs = [(margin + i * (max(w, kw) * c + gap), top) for i in range(channels)]
+    kernel_top = top + h * c + 22
+    out_x = margin + channels * (max(w, kw) * c + gap)
+    bottom = max(kernel_top + kh * c, top + fh * c)
+    width = max(680, min(max_width, out_x + fw * c + margin),
+                min(max_width, int(_font(16).getlength(stage.title)) + 110))
+    return {"cell": c, "margin": margin, "inputs": inputs, "kernel_top": kernel_top,
+            "output": (out_x, top), "formula_y": bottom + 14, "width": width,
+            "height": bottom + 14 + 48 + margin}
+
+
+def _draw_scatter(stage: ScatterStage, lay: dict[str, object], frames: Sequence[ScatterFrame],
+                  current: int) -> Image.Image:
+    width, height = int(lay["width"]), int(lay["height"])  # type: ignore[call-overload]
+    c = int(lay["cell"])  # type: ignore[call-overload]
+    image = Image.new("RGB", (width, height), _BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    small = _font(max(9, int(c * 0.36)))
+    frame = frames[current]
+    margin = int(lay["margin"])  # type: ignore[call-overload]
+    title = f"{stage.title} · {current + 1}/{len(frames)}"
+    draw.text((margin, margin), _fit(title, _font(16), width - 32), fill=_INK, font=_font(16))
+    kh, kw = stage.kernel.shape[2:]
+    sy, sx = stage.stride
+    dy, dx = stage.dilation
+    r0, q0 = frame.position
+    stamp = {(r0 * sy + i * dy, q0 * sx + j * dx) for i in range(kh) for j in range(kw)}
+    weights = stage.kernel[frame.map]
+    for ch, (x0, y0) in enumerate(lay["inputs"]):  # type: ignore[attr-defined]
+        _, h, w = stage.inputs.shape
+        for r in range(h):
+            for q in range(w):
+                box = (x0 + q * c, y0 + r * c, x0 + (q + 1) * c, y0 + (r + 1) * c)
+                now = ch == frame.channel and (r, q) == (r0, q0)
+                draw.rectangle(box, fill=_WINDOW_FILL if now else _BACKGROUND, outline=_GRID)
+                _cell_text(draw, box, format_number(float(stage.inputs[ch, r, q])), small)
+                if now:
+                    draw.rectangle(box, outline=_WINDOW, width=3)
+        draw.text((x0, y0 - 16), f"input {ch}" if stage.inputs.shape[0] > 1 else "input",
+                  fill=_MUTED, font=_font(12))
+        ky = int(lay["kernel_top"])  # type: ignore[call-overload]
+        for i in range(kh):
+            for j in range(kw):
+                box = (x0 + j * c, ky + i * c, x0 + (j + 1) * c, ky + (i + 1) * c)
+                draw.rectangle(box, fill=_KERNEL_FILL, outline=_GRID)
+                _cell_text(draw, box, format_number(float(weights[ch, i, j])), small)
+        if ch == frame.channel:
+            draw.rectangle((x0, ky, x0 + kw * c, ky + kh * c), outline=_WINDOW, width=2)
+    fh, fw = stage.full_shape
+    top, left = stage.crop
+    oh, ow = stage.output_shape
+    x0, y0 = lay["output"]  # type: ignore[misc]
+    for r in range(fh):
+        for q in range(fw):
+            box = (x0 + q * c, y0 + r * c, x0 + (q + 1) * c, y0 + (r + 1) * c)
+            kept = top <= r < top + oh and left <= q < left + ow
+            fill = _CURRENT_FILL if (r, q) in stamp else (_BACKGROUND if kept else _PAD_FILL)
+            draw.rectangle(box, fill=fill)
+            if kept:
+                draw.rectangle(box, outline=_GRID)
+            else:
+                _dashed_rect(draw, box, _GRID)
+            _cell_text(draw, box, format_number(float(frame.full[r, q])), small,
+                       _INK if kept else _MUTED)
+    for r, q in stamp:
+        draw.rectangle((x0 + q * c, y0 + r * c, x0 + (q + 1) * c, y0 + (r + 1) * c),
+                       outline=_CURRENT, width=2)
+    caption = "output (dashed: cut off by padding)" if (top or left or fh > oh or fw > ow) \
+        else "output"
+    if stage.maps > 1:
+        caption = f"map {frame.map}: {caption}"
+    draw.text((x0, y0 - 16), caption, fill=_MUTED, font=_font(12))
+    draw.text((margin, int(lay["formula_y"])),  # type: ignore[call-overload]
+              _fit(frame.formula, _font(16), width - 2 * margin), fill=_INK, font=_font(16))
+    return image
+
+
+def render_scatter_animation(
+    stage: ScatterStage,
+    frames: Sequence[ScatterFrame],
+    *,
+    fmt: str = "gif",
+    fps: float = 2.0,
+    max_width: int = 1200,
+) -> bytes:
+    """Encode the scatter view: each frame one input cell adding its scaled kernel.
+
+    Cost: one Pillow drawing per frame, O(frames * cells); all frames are held in memory.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"`format` must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not frames:
+        raise ValueError("`frames` is empty: there is nothing to animate")
+    lay = _scatter_layout(stage, max_width)
+    return _encode([_draw_scatter(stage, lay, frames, i) for i in range(len(frames))], fmt, fps)

@@ -26,6 +26,7 @@ from .responses import json_response
 from .routes import (
     conv,
     conv_transpose,
+    digits,
     dropout,
     exports,
     frames,
@@ -58,6 +59,7 @@ TAGS = [
     {"name": "images", "description": "Upload photos, fetch them, list the samples."},
     {"name": "kernels", "description": "Named 2D kernels usable as `preset`."},
     {"name": "convolution", "description": "Convolution as numbers, `.npy`, PNG, and frames."},
+    {"name": "digits", "description": "The trained digit network; training streamed live."},
     {"name": "pooling", "description": "Max, average and global pooling; pooling frames."},
     {"name": "layers", "description": "Other layers: dropout."},
     {"name": "networks", "description": "Layer stacks in Keras's vocabulary: output shapes and "
@@ -147,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.samples = []
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network)
+           network, digits)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)

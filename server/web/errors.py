@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from ..core.errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
 from ..imaging.decode import ImageError
+from ..nn.keras_files import ModelFileError
 from ..nn.summary import ACCEPTED as NETWORK_ACCEPTED
 from ..nn.summary import LAYER_TYPES
 from ..store import ImageNotFoundError
@@ -155,6 +156,11 @@ async def handle_core_error(request: Request, error: CoreError) -> JSONResponse:
     return _core(422, error)
 
 
+async def handle_model_file_error(request: Request, error: ModelFileError) -> JSONResponse:
+    """A model file refused: too large (413), not a model (415), or not computable here (422)."""
+    return _core(error.status, error)
+
+
 async def handle_image_error(request: Request, error: ImageError) -> JSONResponse:
     """Not an image (415) or too many pixels (413)."""
     return _respond(error.status, envelope(error.status, error.code, "file", error.message,
@@ -287,6 +293,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PaddingError, handle_padding_error)
     app.add_exception_handler(OutputSizeError, handle_output_size_error)
     app.add_exception_handler(CoreError, handle_core_error)
+    app.add_exception_handler(ModelFileError, handle_model_file_error)
     app.add_exception_handler(ImageError, handle_image_error)
     app.add_exception_handler(ImageNotFoundError, handle_not_found)
     app.add_exception_handler(ApiError, handle_api_error)

@@ -29,7 +29,7 @@ from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
 
-__all__ = ["RunJob", "plan_run", "run", "to_npz"]
+__all__ = ["RunJob", "layer_rows", "plan_run", "run", "to_npz"]
 
 
 @dataclass
@@ -172,33 +172,41 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
     start = time.perf_counter()
     job.results = job.model.run(job.x, training=job.training, seed=job.seed)
     job.elapsed_ms = (time.perf_counter() - start) * 1000.0
+    layers = layer_rows(job.results, settings, outputs=job.outputs, render=job.render)
+    return {"input_shape": list(job.model.input_shape), "input_source": job.source,
+            "layers": layers, "total_params": sum(la.params for la in job.model.layers),
+            "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
+
+
+def layer_rows(results: list[LayerOutput], settings: Settings, *,
+               outputs: set[str] | None = None,
+               render: RenderSpec | None = None) -> list[dict[str, Any]]:
+    """One answer row per layer: numbers while the JSON budget lasts, range, mask, PNG."""
     budget = settings.max_json_elements
-    layers = []
-    for result in job.results:
+    rows = []
+    for result in results:
         layer, out = result.layer, result.output
         if not np.isfinite(out).all():
             raise ApiError(422, "parameter", "weights", f"layer '{layer.name}' overflows the "
                            "float32 range: the weights or the input are too large",
                            accepted="values of moderate magnitude")
-        wanted = job.outputs is None or layer.name in job.outputs
-        send = wanted and out.size <= budget
+        send = (outputs is None or layer.name in outputs) and out.size <= budget
         if send:
             budget -= out.size
         mask = getattr(layer, "mask", None)
+        if mask is not None:
+            mask = np.moveaxis(mask[0], 0, -1) if mask.ndim > 2 else mask[0]
         row: dict[str, Any] = {
             "name": layer.name, "type": layer.type, "output_shape": list(out.shape),
             "params": layer.params, "macs": layer.summary.macs,
             "output": out if send else None,
             "range": [float(out.min()), float(out.max())],
-            "mask": None if mask is None or not send else np.moveaxis(mask[0], 0, -1)
-            if mask.ndim > 2 else mask[0],
+            "mask": mask if send else None,
         }
-        row |= ({"png": None, "grid": None} if job.render is None
-                else render_layer(out, job.render, settings.png_compress_level))
-        layers.append(row)
-    return {"input_shape": list(job.model.input_shape), "input_source": job.source,
-            "layers": layers, "total_params": sum(la.params for la in job.model.layers),
-            "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
+        row |= ({"png": None, "grid": None} if render is None
+                else render_layer(out, render, settings.png_compress_level))
+        rows.append(row)
+    return rows
 
 
 def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int) -> dict[str, Any]:

@@ -118,6 +118,8 @@ export async function fetchPreview(id, maxSide, opts = {}) {
 export const conv = (body, opts) => postJSON("/api/conv", body, opts);
 export const pool = (body, opts) => postJSON("/api/pool", body, opts);
 export const frames = (body, opts) => postJSON("/api/frames", body, opts);
+/** POST /api/conv_transpose/frames: {total, frames: [{index, filter, position, taps, bias, value}], shape, gather, ...}. */
+export const convTransposeFrames = (body, opts) => postJSON("/api/conv_transpose/frames", body, opts);
 /** POST /api/network: Keras's model.summary() for {input_shape, layers}: {layers, total_params, ...}. */
 export const network = (body, opts) => postJSON("/api/network", body, opts);
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
@@ -135,6 +137,11 @@ export async function poolRender(body, opts = {}) {
 /** POST /api/frames/animation: the animated image as a Blob. */
 export async function framesAnimation(body, opts = {}) {
   return (await request("/api/frames/animation", { ...opts, method: "POST", json: body })).blob();
+}
+
+/** POST /api/conv_transpose/animation ({view: "scatter" | "gather", format, fps}): a Blob. */
+export async function convTransposeAnimation(body, opts = {}) {
+  return (await request("/api/conv_transpose/animation", { ...opts, method: "POST", json: body })).blob();
 }
 
 // ---- the digit network (POST bodies and answers: server/web/routes/digits.py) ----

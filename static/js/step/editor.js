@@ -59,6 +59,7 @@ function fillForm(form, scene) {
   form.ceil_mode.checked = scene.ceil_mode;
   form.flip.checked = Boolean(scene.flip);
   form.groups.value = String(scene.groups || 1);
+  form.output_padding.value = axesToText(scene.output_padding || [0]);
   showFields(form, scene.op);
 }
 
@@ -89,10 +90,28 @@ function readForm(form, previous) {
     scene.bias = field("bias", textToBias, t("st.setup.bias"));
     scene.flip = form.flip.checked;
     scene.groups = field("groups", (v) => textToAxes(v, 1)[0], t("st.setup.groups"));
+  } else if (op === "transposed") {
+    const text = form.kernel.value.trim();
+    scene.kernel = text ? field("kernel", (v) => textToKernel(v, nd), t("st.setup.kernel")) : defaultKernel(nd, input.length);
+    scene.bias = field("bias", textToBias, t("st.setup.bias"));
+    scene.groups = field("groups", (v) => textToAxes(v, 1)[0], t("st.setup.groups"));
+    scene.output_padding = field("output_padding", (v) => textToCounts(v, nd), t("st.setup.output_padding"));
+    scene.activation = null;
   } else if (op === "max" || op === "avg") {
     scene.pool = field("pool", axes, t("st.setup.pool"));
   }
   return scene;
+}
+
+/** "0" or "1 0": whole numbers ≥ 0, one per axis (output_padding). */
+function textToCounts(text, nd) {
+  const parts = text.trim().split(/[\s,;x×]+/).filter(Boolean).map(Number);
+  if (!parts.length || (parts.length !== 1 && parts.length !== nd) || parts.some((v) => !Number.isInteger(v) || v < 0)) {
+    const err = new Error("use whole numbers ≥ 0");
+    err.key = "st.parse.counts";
+    throw err;
+  }
+  return parts.length === 1 ? Array(nd).fill(parts[0]) : parts;
 }
 
 /**
@@ -106,7 +125,7 @@ function withInput(scene, input) {
   if (next.padding_mode !== "zeros") next.padding_mode = "zeros";
   // Groups must divide the channels; a new input that breaks that starts from one group.
   if (input.length % (next.groups || 1)) next.groups = 1;
-  if (next.op === "conv") next.kernel = fitKernel(keep, input.length / (next.groups || 1));
+  if (next.op === "conv" || next.op === "transposed") next.kernel = fitKernel(keep, input.length / (next.groups || 1));
   return next;
 }
 

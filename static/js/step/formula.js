@@ -53,7 +53,7 @@ export function frameFormula(model, frame) {
 
 /** Per-channel lines for multi-channel frames: ["(…) = 4", …]. */
 export function channelFormulas(model, frame) {
-  if (model.op !== "conv" || frame.patch.length < 2) return [];
+  if ((model.op !== "conv" && !model.transposed) || frame.patch.length < 2) return [];
   const kernel = model.kernelOf(frame.map);
   return frame.patch.map((patch, c) => `${channelTerms(patch, kernel[c])} = ${fmt(frame.channel_sums[c])}`);
 }

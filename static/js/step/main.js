@@ -15,6 +15,11 @@ import {
 import { initEditor } from "./editor.js";
 import { initShare } from "./share.js";
 import { mountIdeas } from "./ideas.js";
+import { buildScatter } from "./scatter.js";
+import {
+  cellFormula, scatterFormula, transposedAxes, transposedBody, transposedFix, transposedFormula,
+} from "./transposed.js";
+import { TRANSPOSED_PRESETS, axesToText, forwardScene } from "./scenes.js";
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16];
 const ICON_PLAY = '<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true"><path d="M7 4.5v15L19.5 12z" fill="currentColor"/></svg>';
@@ -23,12 +28,17 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
 
 const initial = sceneFromQuery(location.search);
+const VIEWS = ["scatter", "gather"];
+const initialView = new URLSearchParams(location.search).get("view");
 const store = createStore({
   scene: initial.scene, frame: initial.frame, playing: false, speed: 1,
   hover: null, pin: null, weight: null,
+  // a transposed convolution's view: input cells stamping (scatter) or the direct convolution (gather)
+  view: VIEWS.includes(initialView) ? initialView : "scatter",
 });
 
-let model = null;
+let model = null; // the model on the stage (for a transposed scene: the view shown)
+let tmodel = null; // a transposed scene's two views
 let ideas = null; // "why convolution" and dropout, redrawn for every scene
 let stage = null;
 let loadSeq = 0;
@@ -38,6 +48,7 @@ let loadSeq = 0;
 function shownIndex() {
   const { pin, hover, frame } = store.get();
   const cell = pin || hover;
+  if (model && model.view === "scatter") return frame; // hover lights stamps, the step stays
   if (cell && model) return frameAt(model, cell[0], cell.slice(1));
   return frame;
 }
@@ -48,7 +59,13 @@ function render() {
   const progress = Math.min(s.frame, model.total - 1);
   const frame = model.frames[Math.min(shownIndex(), model.total - 1)];
   stage.update({ frame, progress, weight: s.weight, hover: s.hover, pinned: s.pin });
-  const text = frameFormula(model, frame);
+  let text;
+  if (model.view === "scatter") {
+    const cell = s.pin || s.hover;
+    text = cell && cell[0] === frame.map ? cellFormula(model, model.frameOf(cell[0], cell.slice(1))) : scatterFormula(model, frame);
+  } else {
+    text = frameFormula(model, frame);
+  }
   const formulaBox = byId("frame-formula");
   formulaBox.textContent = text;
   // A three-channel sum has 27 products: smaller type keeps the stage on screen.
@@ -77,6 +94,10 @@ function render() {
 }
 
 function noteText(s, frame) {
+  if (model.op === "transposed") {
+    if (s.pin) return t("st.pinned", { pos: positionText(s.pin.slice(1)) });
+    return t(model.view === "scatter" ? "st.t.hint.scatter" : "st.t.hint.gather");
+  }
   if (s.weight && model.op === "conv") {
     const slice = model.kernelOf(frame.map)[model.channelsOf(frame.map).indexOf(s.weight.c)];
     const w = slice === undefined ? undefined : valueAt(slice, s.weight.tap);
@@ -97,6 +118,10 @@ function axisNames(nd) {
 function renderShape() {
   const box = byId("shape-formula");
   if (!model) return;
+  if (model.op === "transposed") {
+    renderTransposedShape(box);
+    return;
+  }
   const names = axisNames(model.nd);
   const lines = model.axes.map((a, i) => {
     const size = model.oshape[i];
@@ -116,6 +141,64 @@ function renderShape() {
   }));
 }
 
+/**
+ * The transposed output size per axis with the numbers substituted, the forward convolution it
+ * transposes (one click shows it) and, in the gather view, how the direct convolution is built.
+ */
+function renderTransposedShape(box) {
+  const names = axisNames(model.nd);
+  const scene = store.get("scene");
+  const axes = transposedAxes(scene);
+  const span = (cls, text, testid) => {
+    const node = document.createElement("span");
+    node.className = cls;
+    node.textContent = text;
+    if (testid) node.setAttribute("data-testid", testid);
+    return node;
+  };
+  const head = span("st-shape-head", `${t("st.t.shape")}: ${model.spatial.join("×")} → ${model.oshape.join("×")}`);
+  const lines = axes.map((a, i) => span("st-shape-axis", `${names[i]}: (n − 1)·s − 2·p + d·(k − 1) + output_padding + 1 = ${transposedFormula(a)}`));
+  const forward = document.createElement("p");
+  forward.className = "st-t-forward";
+  forward.setAttribute("data-testid", "transposed-forward");
+  const k = axes.map((a) => a.k).join("×");
+  const one = (key) => axesToText(axes.map((a) => a[key]));
+  forward.append(t("st.t.forward", {
+    input: model.oshape.join("×"), k, s: one("s"), p: one("p"), d: one("d"), output: model.spatial.join("×"),
+  }), " ");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn st-btn-sm";
+  button.setAttribute("data-testid", "show-forward");
+  button.textContent = t("st.t.forward.show");
+  button.addEventListener("click", () => setScene(forwardScene(scene, model.oshape)));
+  forward.append(button);
+  const parts = [head, ...lines, forward];
+  if (model.view === "gather") {
+    const sizes = axes.map((a) => `${(a.n - 1) * a.s + 1} + ${a.reach} + ${a.reach + a.op} = ${(a.n - 1) * a.s + 1 + 2 * a.reach + a.op}`);
+    const grid = sizes.every((v) => v === sizes[0]) ? sizes[0] : sizes.join("; ");
+    parts.push(span("st-t-gather", t("st.t.gather.how", {
+      zeros: axesToText(axes.map((a) => a.s - 1)), before: axesToText(axes.map((a) => a.reach)),
+      after: axesToText(axes.map((a) => a.reach + a.op)), grid,
+    }), "gather-explain"));
+  }
+  box.replaceChildren(...parts);
+}
+
+/** Show the transposed scene's view `view` ("scatter" or "gather") on the stage. */
+function showView(view) {
+  document.querySelectorAll("[data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
+  if (!tmodel) return;
+  model = tmodel.views[view];
+  stage = view === "scatter" ? buildScatter(byId("stage"), model, gestures) : buildStage(byId("stage"), model, gestures);
+  const export_ = document.querySelectorAll("[data-format]");
+  export_.forEach((b) => { b.title = t(`st.t.export.${view}`); });
+  if (store.get("frame") >= model.total) store.set({ frame: model.total - 1 });
+  renderShape();
+  render();
+  fitCells();
+}
+
 // ---- sizing: cells as large as the stage allows ----
 
 function fitCells() {
@@ -128,11 +211,11 @@ function fitCells() {
     const p = planeShape(shape);
     return { w: p.slices * p.cols + (p.slices - 1) * 0.7, h: p.rows + (p.slices > 1 ? 0.8 : 0) };
   };
-  const inp = drawn(shapeOf(model.padded[0]).slice(0, model.nd));
+  const inp = drawn(model.padded ? shapeOf(model.padded[0]).slice(0, model.nd) : model.spatial);
   const ker = drawn(model.kshape);
   const out = drawn(model.oshape);
-  const multi = model.op === "conv" && model.C > 1;
-  const conv = model.op === "conv";
+  const conv = model.op === "conv" || Boolean(model.transposed);
+  const multi = conv && model.C > 1;
   const projector = isProjector();
   const max = projector ? 112 : 76;
   const min = projector ? 24 : 18;
@@ -148,7 +231,13 @@ function fitCells() {
   let across;
   let tall;
   let beside = false;
-  if (model.nd !== 2) {
+  if (model.view === "scatter") {
+    // inputs and kernel slices in rows, the uncut output beside them
+    const full = drawn(model.fullShape);
+    const line = Math.max(inp.h, ker.h) + 1.2;
+    across = inp.w + ker.w + full.w + 7;
+    tall = Math.max(model.C * line, full.h + 1.5) + 1.5;
+  } else if (model.nd !== 2) {
     // A signal or a volume: one line per channel (input ⊙ kernel, its partial sum), the result
     // under them; a signal's outputs stand under their windows, spaced by the stride (stage.js).
     const a = model.axes[0];
@@ -201,8 +290,13 @@ async function load() {
       showError(t("st.error.too_many", { n: next.tooMany, max: MAX_FRAMES }));
       return;
     }
-    model = next;
-    stage = buildStage(byId("stage"), model, gestures);
+    tmodel = next.op === "transposed" ? next : null;
+    model = tmodel ? next.views[store.get("view")] : next;
+    byId("transposed-views").hidden = !tmodel;
+    if (tmodel) byId("transposed-scenes").open = true;
+    document.querySelectorAll("[data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === store.get("view"))));
+    if (tmodel && model.view === "scatter") stage = buildScatter(byId("stage"), model, gestures);
+    else stage = buildStage(byId("stage"), model, gestures);
     const select = byId("filter-select");
     select.replaceChildren(...Array.from({ length: model.maps }, (_, f) => {
       const o = document.createElement("option");
@@ -256,6 +350,15 @@ function showError(message, detail = null) {
 /** One sentence about a refused scene, from the error envelope and the local geometry. */
 function explainApiError(err, scene) {
   if (!err.status) return err.message || String(err);
+  if (scene.op === "transposed") {
+    const fix = transposedFix(scene);
+    if (fix) {
+      const names = axisNames(sceneDims(scene));
+      const formulas = transposedAxes(scene).map((a, i) => `${names[i]}: ${transposedFormula(a)}`).join("; ");
+      const key = fix.field === "output_padding" ? "st.t.error.output_padding" : "st.t.error.empty";
+      return t(key, { most: fix.most, value: fix.value, formulas });
+    }
+  }
   if (err.code === "output_size" && scene.input?.[0]) {
     const nd = sceneDims(scene);
     const win = sceneWindow(scene);
@@ -274,7 +377,7 @@ function explainApiError(err, scene) {
   const field = (err.field || "").split(".")[0];
   const label = { stride: "st.setup.stride", padding: "st.setup.padding", dilation: "st.setup.dilation",
     kernel: "st.setup.kernel", bias: "st.setup.bias", groups: "st.setup.groups", input: "st.setup.input",
-    kernel_size: "st.setup.pool", padding_mode: "st.setup.mode" }[field];
+    kernel_size: "st.setup.pool", padding_mode: "st.setup.mode", output_padding: "st.setup.output_padding" }[field];
   return label ? t("st.error.field", { field: t(label) }) : t("st.error.refused");
 }
 
@@ -385,15 +488,17 @@ async function exportAnimation(format, button) {
   const scene = store.get("scene");
   const body = { ...requestBody(scene), format, fps: Math.max(1, store.get("speed")) };
   if (scene.op === "max" || scene.op === "avg") body.op = "pool";
+  if (scene.op === "transposed") Object.assign(body, transposedBody(scene), { view: store.get("view") });
   const status = byId("step-status");
   button.disabled = true;
   status.textContent = t("st.export.busy");
   try {
-    const blob = await api.framesAnimation(body);
+    const blob = scene.op === "transposed" ? await api.convTransposeAnimation(body) : await api.framesAnimation(body);
     const url = URL.createObjectURL(blob);
     const a = document.createElement("a");
     a.href = url;
-    a.download = `svertka-${matchPreset(scene) || "scene"}.${format}`;
+    const suffix = scene.op === "transposed" ? `-${store.get("view")}` : "";
+    a.download = `svertka-${matchPreset(scene) || "scene"}${suffix}.${format}`;
     document.body.append(a);
     a.click();
     a.remove();
@@ -411,22 +516,27 @@ async function exportAnimation(format, button) {
 
 const syncUrl = debounce(() => {
   const s = store.get();
-  const query = sceneToQuery(s.scene, { frame: s.frame });
+  const query = sceneToQuery(s.scene, { frame: s.frame }) + viewQuery(s);
   const keep = new URLSearchParams(location.search).get("theme");
   const url = `${location.pathname}?${query}${keep ? `&theme=${keep}` : ""}`;
   history.replaceState(null, "", url);
 }, 150);
 
+/** "&view=gather" for a transposed scene in its gather view (scatter is the default). */
+function viewQuery(s) {
+  return s.scene.op === "transposed" && s.view !== "scatter" ? `&view=${s.view}` : "";
+}
+
 export function shareUrl() {
   const s = store.get();
-  return `${location.origin}${location.pathname}?${sceneToQuery(s.scene, { frame: s.frame })}`;
+  return `${location.origin}${location.pathname}?${sceneToQuery(s.scene, { frame: s.frame })}${viewQuery(s)}`;
 }
 
 // ---- wiring ----
 
 function buildSceneButtons() {
   const list = byId("scene-list");
-  list.replaceChildren(...Object.keys(PRESETS).map((name) => {
+  const button = (name) => {
     const b = document.createElement("button");
     b.type = "button";
     b.className = "btn st-scene";
@@ -436,6 +546,13 @@ function buildSceneButtons() {
     b.dataset.i18n = `st.scene.${name}`;
     b.textContent = t(`st.scene.${name}`);
     b.addEventListener("click", () => setScene(presetScene(name)));
+    return b;
+  };
+  const plain = Object.keys(PRESETS).filter((name) => !TRANSPOSED_PRESETS.includes(name));
+  list.replaceChildren(...plain.map(button));
+  byId("scene-list-transposed").replaceChildren(...TRANSPOSED_PRESETS.map((name) => {
+    const b = button(name);
+    b.title = t(`st.scene.${name}.forward`);
     return b;
   }));
 }
@@ -461,6 +578,9 @@ function init() {
     b.addEventListener("click", () => exportAnimation(b.dataset.format, b));
   });
   byId("fullscreen").addEventListener("click", toggleFullscreen);
+  document.querySelectorAll("[data-view]").forEach((b) => {
+    b.addEventListener("click", () => store.set({ view: b.dataset.view, pin: null, hover: null, playing: false }));
+  });
   byId("help").addEventListener("click", () => toggleHelp(true));
   document.querySelectorAll("dialog [data-close]").forEach((b) => {
     b.addEventListener("click", () => b.closest("dialog").close());
@@ -475,7 +595,8 @@ function init() {
   document.addEventListener("langchange", () => {
     buildSceneButtons();
     if (model) {
-      stage = buildStage(byId("stage"), model, gestures);
+      if (model.view === "scatter") stage = buildScatter(byId("stage"), model, gestures);
+      else stage = buildStage(byId("stage"), model, gestures);
       renderShape();
       render();
       ideas.relabel();
@@ -483,6 +604,7 @@ function init() {
   });
 
   store.on("change:scene", () => { load(); });
+  store.on("change:view", ({ value }) => { showView(value); syncUrl(); });
   store.on("change", ({ keys }) => {
     if (keys.includes("speed")) byId("speed").value = String(store.get("speed"));
     if (keys.includes("playing") || keys.includes("frame") || keys.includes("speed")) schedule();

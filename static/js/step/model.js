@@ -7,6 +7,7 @@ import {
   describe, filled, indices, ravel, shapeOf, sizeOf, valueAt, windowTaps,
 } from "../geometry.js";
 import { sceneDims } from "./scenes.js";
+import { buildTransposedModel, transposedBody } from "./transposed.js";
 
 export const MAX_FRAMES = 2048;
 const PAGE = 512;
@@ -71,6 +72,7 @@ function convBody(scene) {
 
 /** The request body the export endpoint and the frames endpoint share. */
 export function requestBody(scene) {
+  if (scene.op === "transposed") return transposedBody(scene);
   if (scene.op === "max" || scene.op === "avg") {
     return {
       input: scene.input, mode: scene.op, kernel_size: scene.pool, stride: scene.stride,
@@ -118,6 +120,7 @@ export function sceneWindow(scene) {
  *  kernelOf(map)}.
  */
 export async function buildModel(scene, { signal } = {}) {
+  if (scene.op === "transposed") return buildTransposedModel(scene, { signal, maxFrames: MAX_FRAMES });
   const nd = sceneDims(scene);
   const C = scene.input.length;
   const spatial = shapeOf(scene.input[0]).slice(0, nd);

@@ -3,13 +3,14 @@
 //
 // A scene is {op, input (C, *S), kernel (F, C, *K) | null, bias [F] | null, stride [per axis],
 // padding (int | [per axis] | "same" | "valid" | "full"), padding_mode, dilation [per axis],
-// activation | null, pool [per axis] | null, ceil_mode, flip, groups}. op is "conv", "max", "avg"
-// or "act". flip turns the kernel by 180° (true convolution); groups splits the channels.
+// activation | null, pool [per axis] | null, ceil_mode, flip, groups}. op is "conv", "max", "avg",
+// "act" or "transposed" (a transposed convolution, which also has output_padding [per axis]; its
+// kernel is written like a convolution's, kernel[f][c], and sent in PyTorch's (C, F/groups, *K)). flip turns the kernel by 180° (true convolution); groups splits the channels.
 // S has 1, 2 or 3 spatial axes; how many is read from the input's nesting (sceneDims), never
 // stored beside it, so a link cannot carry a count that disagrees with its numbers.
 import { shapeOf } from "../geometry.js";
 
-export const OPS = ["conv", "max", "avg", "act"];
+export const OPS = ["conv", "max", "avg", "act", "transposed"];
 export const ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh"];
 export const PADDING_MODES = ["zeros", "reflect", "replicate", "circular"];
 
@@ -62,6 +63,12 @@ const VOLUME = [
 ];
 const CUBE = [[[1, 0], [0, -1]], [[0, 1], [-1, 0]]];
 
+const T_BASE = { ...BASE, op: "transposed", kernel: [[[[1, 0, 2], [2, 1, 0], [0, 1, 1]]]], output_padding: [0, 0] };
+const T4 = [[1, 0, 2, 1], [0, 1, 1, 0], [2, 1, 0, 1], [1, 0, 1, 2]];
+const T5 = [[2, 1, 0, 1, 3], [0, 3, 1, 2, 0], [1, 0, 2, 1, 1], [3, 1, 0, 0, 2], [0, 2, 1, 3, 1]];
+const T6 = [[1, 0, 2, 1, 0, 1], [2, 1, 0, 0, 1, 3], [0, 2, 1, 3, 0, 1], [1, 0, 0, 2, 1, 0], [3, 1, 2, 0, 1, 2], [0, 1, 1, 0, 2, 1]];
+const T7 = [[1, 0, 2, 0, 1, 0, 1], [0, 2, 0, 1, 0, 3, 0], [2, 0, 1, 0, 2, 0, 1], [0, 1, 0, 3, 0, 1, 0], [1, 0, 2, 0, 1, 0, 2], [0, 3, 0, 1, 0, 2, 0], [1, 0, 1, 0, 2, 0, 1]];
+
 /** The lesson's figures as one-click scenes (titles live in strings.js as st.scene.<id>). */
 export const PRESETS = {
   conv3x3: { ...BASE, input: [[[1, 2, 0], [3, 1, 2], [0, 1, 4]]], kernel: [[[[1, 0], [-1, 2]]]] },
@@ -80,7 +87,44 @@ export const PRESETS = {
   stride1d: { ...BASE, input: [SIGNAL], kernel: [[TAPS]], stride: [2], dilation: [1] },
   same1d: { ...BASE, input: [SIGNAL], kernel: [[TAPS]], stride: [1], dilation: [1], padding: "same" },
   volume3d: { ...BASE, input: [VOLUME], kernel: [[CUBE]], stride: [1, 1, 1], dilation: [1, 1, 1] },
+  // conv_arithmetic's transposed relationships (Dumoulin & Visin, §4): each transposes the
+  // forward convolution named in strings.js (st.scene.<id>.forward), which forwardScene builds.
+  t_nopad: { ...T_BASE, input: [[[2, 1], [0, 3]]] },
+  t_pad: { ...T_BASE, input: [T6], kernel: [[T4]], padding: 2 },
+  t_half: { ...T_BASE, input: [T5], padding: 1 },
+  t_full: { ...T_BASE, input: [T7], padding: 2 },
+  t_stride: { ...T_BASE, input: [[[2, 1], [0, 3]]], stride: [2, 2] },
+  t_stride_pad: { ...T_BASE, input: [[[2, 1, 0], [1, 3, 2], [0, 2, 1]]], stride: [2, 2], padding: 1 },
+  t_odd: {
+    ...T_BASE, input: [[[2, 1, 0], [1, 3, 2], [0, 2, 1]]], stride: [2, 2], padding: 1, output_padding: [1, 1],
+  },
 };
+
+/** The presets that are transposed convolutions (the page lists them apart). */
+export const TRANSPOSED_PRESETS = Object.keys(PRESETS).filter((name) => PRESETS[name].op === "transposed");
+
+/**
+ * The forward convolution a transposed scene transposes: input of the transposed output's size,
+ * the same kernel (kernel[c][f]: the roles of channels and filters swap), stride, padding and
+ * dilation. Its output has the transposed scene's input size. The input values are a fixed
+ * small pattern: only the shapes correspond.
+ */
+export function forwardScene(scene, outShape) {
+  const nd = sceneDims(scene);
+  const filters = scene.kernel.length;
+  const value = (coords) => coords.reduce((acc, v, i) => acc + v * (i + 2), 0) % 4;
+  const fill = (shape, prefix = []) => (shape.length
+    ? Array.from({ length: shape[0] }, (_, i) => fill(shape.slice(1), [...prefix, i]))
+    : value(prefix));
+  const input = Array.from({ length: filters }, (_, f) => fill(outShape, [f]));
+  const channels = scene.input.length;
+  const kernel = Array.from({ length: channels }, (_, c) => Array.from({ length: filters },
+    (_, f) => structuredClone(scene.kernel[f][c % scene.kernel[f].length])));
+  return normalize({
+    ...BASE, op: "conv", input, kernel, stride: scene.stride, dilation: scene.dilation,
+    padding: typeof scene.padding === "number" ? scene.padding : perAxis(scene.padding, nd, 0),
+  });
+}
 export const DEFAULT_PRESET = "conv5x5";
 
 export function presetScene(name) {
@@ -130,16 +174,25 @@ export function normalize(scene) {
   } else {
     s.pool = null;
   }
+  if (s.op === "transposed") {
+    // PyTorch's transposed convolution: padding is whole numbers per axis, zeros, no activation
+    if (typeof s.padding === "string" || (Array.isArray(s.padding) && s.padding.some(Array.isArray))) s.padding = 0;
+    s.padding_mode = "zeros";
+    s.activation = null;
+    s.ceil_mode = false;
+  }
   const groups = Math.round(Number(s.groups));
-  s.groups = s.op === "conv" && Number.isFinite(groups) && groups >= 1 ? groups : 1;
+  s.groups = (s.op === "conv" || s.op === "transposed") && Number.isFinite(groups) && groups >= 1 ? groups : 1;
   s.flip = s.op === "conv" && Boolean(s.flip);
   if (s.bias !== null && !Array.isArray(s.bias)) s.bias = [Number(s.bias)];
-  return {
+  const out = {
     op: s.op, input: s.input, kernel: s.kernel, bias: s.bias, stride: s.stride,
     padding: s.padding, padding_mode: s.padding_mode, dilation: s.dilation,
     activation: s.activation, pool: s.pool, ceil_mode: Boolean(s.ceil_mode), flip: s.flip,
     groups: s.groups,
   };
+  if (s.op === "transposed") out.output_padding = perAxis(s.output_padding ?? 0, nd, 0);
+  return out;
 }
 
 // ---- URL form ----

@@ -106,7 +106,8 @@ export function buildStage(root, model, on) {
   const paddedShape = shapeOf(model.padded[0]).slice(0, nd);
   const rows = [];
   const pooling = model.op === "max" || model.op === "avg";
-  const showPartials = model.op === "conv" && model.C > 1;
+  const conv = model.op === "conv" || Boolean(model.transposed);
+  const showPartials = conv && model.C > 1;
   const inside = (coords) => coords.every((p, i) => p >= model.pads[i][0] && p < model.pads[i][0] + model.spatial[i]);
 
   for (let c = 0; c < model.C; c++) {
@@ -120,14 +121,15 @@ export function buildStage(root, model, on) {
     eachCell(input, paddedShape, (cell, coords) => {
       const v = valueAt(model.padded[c], coords);
       setText(cell, Number.isFinite(v) ? fmt(v) : "");
-      if (!inside(coords)) cell.classList.add("pad");
+      if (model.isReal ? !model.isReal(c, coords) : !inside(coords)) cell.classList.add("pad");
       cell.dataset.base = cell.className;
     });
-    const caption = model.C > 1 ? `${t("st.input")} · ${t("st.channel", { c: channelLabel(model, c) })}` : (model.pads.some(([b, a]) => b || a) ? t("st.input.padded") : t("st.input"));
+    let caption = model.C > 1 ? `${t("st.input")} · ${t("st.channel", { c: channelLabel(model, c) })}` : (model.pads.some(([b, a]) => b || a) ? t("st.input.padded") : t("st.input"));
+    if (model.transposed) caption = `${caption} · ${t("st.t.gather.input")}`;
     const row = el("div", { class: "st-row", "data-channel": c });
     row.append(figure(caption, input.box));
     let kernel = null;
-    if (model.op === "conv") {
+    if (model.op === "conv" || model.transposed) {
       row.append(el("span", { class: "st-sym st-sym-mul", "aria-hidden": "true" }, "⊙",
         showPartials ? el("span", { class: "st-down", text: " ↓" }) : null));
       kernel = volume(model.kshape, "kernel", `kernel-grid-${c}`);
@@ -136,7 +138,8 @@ export function buildStage(root, model, on) {
         cell.addEventListener("mouseleave", () => on.hoverWeight(null));
       });
       const kcap = model.C > 1 ? t("st.kernel.slice", { c: channelLabel(model, c) }) : t("st.kernel");
-      row.append(figure(model.flip ? `${kcap} · ${t("st.kernel.flipped")}` : kcap, kernel.box, "st-kernel-fig"));
+      const turnedCap = model.flip || model.transposed ? `${kcap} · ${t("st.kernel.flipped")}` : kcap;
+      row.append(figure(turnedCap, kernel.box, "st-kernel-fig"));
     } else {
       const label = pooling
         ? t("st.pool.window", { mode: model.op === "max" ? "max" : "avg", k: model.kshape.join("×") })
@@ -233,6 +236,8 @@ export function buildStage(root, model, on) {
         const cell = r.input.at(at);
         if (!cell) continue;
         cell.classList.add("tap");
+        // gather view: the window's cells that hold an input are the stamps reaching the cell
+        if (model.isReal && model.isReal(c, at)) cell.classList.add("stamp");
         if (same(frame.winner, tap)) cell.classList.add("winner");
         if (w && w.c === c && same(w.tap, tap)) cell.classList.add("tap-hot");
       }
@@ -291,7 +296,7 @@ function alignToWindows(fig, grid, axis) {
 
 function sumParts(model, frame) {
   // One channel without a bias: the formula below already says it all.
-  if (model.op !== "conv" || (!model.bias && model.C === 1)) return [];
+  if ((model.op !== "conv" && !model.transposed) || (!model.bias && model.C === 1)) return [];
   const parts = [];
   if (frame.channel_sums && frame.channel_sums.length > 1) {
     parts.push(el("span", { text: frame.channel_sums.map((s) => fmt(s)).join(" + ") }));
@@ -338,3 +343,6 @@ function buildStack(model, on) {
   }
   return { box, update };
 }
+
+// The scatter view of a transposed convolution (scatter.js) draws with the same pieces.
+export { el, eachCell, figure, same, setText, volume };

@@ -1,0 +1,69 @@
+"""Make the shipped digit weights: ``python -m server.nn.train_digits [--out PATH]``.
+
+Trains `digits.new_model` from `digits.SEED` with Adam on the fixed training split and writes
+the weights with the facts of the run (seed, epochs, test accuracy) to ``data/digits.npz``.
+The run is deterministic: the same versions of NumPy give the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import digits
+from .model import Sequential
+from .optimizers import Adam
+from .training import Progress, evaluate, fit
+
+EPOCHS = 12
+LEARNING_RATE = 0.01
+BATCH_SIZE = 32
+
+
+def train(*, seed: int = digits.SEED, epochs: int = EPOCHS, learning_rate: float = LEARNING_RATE,
+          batch_size: int = BATCH_SIZE, callback: Any = None, optimizer: Any = None,
+          model: Sequential | None = None) -> tuple[Sequential, list[Progress], float]:
+    """Train the digit network (or ``model``, a fresh `digits.new_model`) from scratch;
+    ``(model, epoch reports, test accuracy)``."""
+    data = digits.load()
+    model = model or digits.new_model()
+    model.init_weights(seed)
+    test = (data.inputs("test"), data.test_y)
+    history = fit(model, data.inputs("train"), data.train_y,
+                  optimizer or Adam(learning_rate), epochs=epochs, batch_size=batch_size,
+                  seed=seed, validation=test, callback=callback)
+    _, accuracy, _ = evaluate(model, *test)
+    return model, history, accuracy
+
+
+def to_npz(model: Sequential, facts: dict[str, Any]) -> bytes:
+    """Weights as ``<layer>/<index>`` arrays and facts as ``meta/<name>`` scalars."""
+    arrays: dict[str, Any] = {f"{name}/{i}": w for name, ws in model.get_weights().items()
+                              for i, w in enumerate(ws)}
+    arrays |= {f"meta/{key}": np.array(value) for key, value in facts.items()}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).parent / "data" / digits.WEIGHTS_FILE)
+    args = parser.parse_args(argv)
+    model, history, accuracy = train(callback=lambda p: print(
+        f"epoch {p.epoch}: loss {p.loss:.4f}, accuracy {p.accuracy:.4f}, test "
+        f"{p.val_accuracy:.4f}") if p.kind == "epoch" else None)
+    facts = {"seed": digits.SEED, "epochs": EPOCHS, "learning_rate": LEARNING_RATE,
+             "batch_size": BATCH_SIZE, "optimizer": "adam", "test_accuracy": accuracy,
+             "train_size": len(digits.load().train_y), "test_size": len(digits.load().test_y)}
+    args.out.write_bytes(to_npz(model, facts))
+    print(f"test accuracy {accuracy:.4f}; wrote {args.out} ({args.out.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()

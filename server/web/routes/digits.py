@@ -1,0 +1,263 @@
+"""The trained digit network: its weights, predictions, training from scratch as a stream, and
+the smallest training there is (a kernel recovered by gradient descent), also streamed.
+
+Streams are Server-Sent Events: the work runs in a thread and hands events to the response
+through a queue; a client that leaves ends the stream, which stops the work at the next step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio
+import numpy as np
+import orjson
+from anyio.from_thread import BlockingPortal
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from ...core import get_preset
+from ...nn import digits
+from ...nn.learn_kernel import learn_kernel
+from ...nn.optimizers import SGD, Adam
+from ...nn.train_digits import train
+from ...nn.training import Progress, evaluate
+from ..arrays import to_ndarray
+from ..deps import LimiterDep, SettingsDep, StoreDep, StrictJSONRoute, run_cpu
+from ..errors import ApiError
+from ..network_run import layer_rows
+from ..responses import json_response
+from ..schemas.digits import (
+    DigitsPrediction,
+    DigitsPredictRequest,
+    DigitsTrainRequest,
+    LearnKernelRequest,
+)
+from ..schemas.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["digits"], route_class=StrictJSONRoute,
+                   responses=ERROR_RESPONSES)
+
+SSE = {200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events."}}
+BATCH_EVENTS = 40  # about this many batch reports per epoch at most, so the page keeps up
+
+
+def _model(weights: dict[str, list[Any]] | None, settings: Any) -> Any:
+    model, _ = digits.bundled_model()
+    if weights is not None:
+        loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
+                                    max_elements=settings.max_json_elements, dtype=np.float32)
+                         for i, a in enumerate(arrays)] for name, arrays in weights.items()}
+        model.set_weights(loaded)
+    return model
+
+
+@router.get("/digits/model")
+async def get_digits_model() -> Response:
+    """The shipped digit network: its layers, weights and how it was trained."""
+    model, facts = digits.bundled_model()
+    layers = [{"name": layer.name, **spec} for layer, spec in zip(model.layers, digits.STACK,
+                                                                   strict=True)]
+    return json_response({"input_shape": list(model.input_shape), "layers": layers,
+                          "weights": model.get_weights(), "pixel_scale": digits.PIXEL_SCALE,
+                          **facts})
+
+
+def _grid(value: list[list[float]], field: str, *, low: int, high: int,
+          top: float, settings: Any) -> np.ndarray:
+    grid = to_ndarray(value, field, max_elements=settings.max_json_elements, dtype=np.float32)
+    accepted = (f"a grid of {low}x{low}" if low == high else
+                f"a grid of {low} to {high} rows and columns") + f" of numbers from 0 to {top:g}"
+    if grid.ndim != 2 or not (low <= grid.shape[0] <= high and low <= grid.shape[1] <= high):
+        raise ApiError(422, "shape", field, f"`{field}` must be {accepted}, got shape "
+                       f"{list(grid.shape)}", accepted=accepted)
+    if grid.min() < 0 or grid.max() > top:
+        raise ApiError(422, "validation", field, f"`{field}` values must lie in 0..{top:g}, got "
+                       f"{float(grid.min()):g}..{float(grid.max()):g}", accepted=accepted)
+    return grid
+
+
+@router.post("/digits/predict", response_model=DigitsPrediction)
+async def predict_digit(body: DigitsPredictRequest, settings: SettingsDep,
+                        limiter: LimiterDep) -> Response:
+    """Read a digit: an 8x8 UCI grid or a drawing, through every layer of the network."""
+    if (body.pixels is None) == (body.drawing is None):
+        raise ApiError(422, "validation", "pixels", "give exactly one of `pixels` (8x8, 0..16) "
+                       "or `drawing` (a larger grid of ink 0..1)", accepted="`pixels` or "
+                       "`drawing`")
+
+    def work() -> Response:
+        reduction = None
+        if body.pixels is not None:
+            pixels = _grid(body.pixels, "pixels", low=8, high=8, top=16, settings=settings)
+        else:
+            drawing = _grid(body.drawing or [], "drawing", low=8, high=512, top=1,
+                            settings=settings)
+            reduced = digits.reduce_drawing(drawing)
+            pixels = reduced.pixels
+            reduction = {"box": list(reduced.box), "scaled": reduced.scaled,
+                         "pixels": reduced.pixels}
+        model = _model(body.weights, settings)
+        results = model.run(pixels * np.float32(digits.PIXEL_SCALE))
+        probabilities = results[-1].output
+        return json_response({"label": int(probabilities.argmax()),
+                              "probabilities": probabilities, "pixels": pixels,
+                              "reduction": reduction, "layers": layer_rows(results, settings)})
+
+    return await run_cpu(limiter, work)
+
+
+class _Jobs:
+    """Training runs in progress: one per client, a few in all."""
+
+    def __init__(self) -> None:
+        self.clients: set[str] = set()
+        self.lock = threading.Lock()
+
+    def start(self, client: str, limit: int) -> None:
+        with self.lock:
+            if client in self.clients:
+                raise ApiError(409, "busy", "client", "this page already has a training run; "
+                               "stop it or wait for it to end", accepted="one run at a time "
+                               "per page")
+            if len(self.clients) >= limit:
+                raise ApiError(503, "busy", "client", f"{limit} training runs are going on "
+                               "already; try again in a few seconds",
+                               accepted="a retry after the others end")
+            self.clients.add(client)
+
+    def end(self, client: str) -> None:
+        with self.lock:
+            self.clients.discard(client)
+
+
+def _event(name: str, data: Any) -> bytes:
+    payload = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+    return b"event: " + name.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+def _stream(produce: Callable[[Callable[[str, Any], bool]], None],
+            on_end: Callable[[], None] = lambda: None) -> StreamingResponse:
+    """Run ``produce(emit)`` in a thread; each ``emit(name, data)`` becomes an SSE event.
+
+    ``emit`` answers False once the client has gone, and the producer stops there.
+    """
+    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=64)
+    stop = threading.Event()
+
+    async def events() -> AsyncIterator[bytes]:
+        async with BlockingPortal() as portal:
+
+            def emit(name: str, data: Any) -> bool:
+                if stop.is_set():
+                    return False
+                try:
+                    portal.call(send.send, _event(name, data))
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError, RuntimeError):
+                    stop.set()
+                return not stop.is_set()
+
+            def worker() -> None:
+                try:
+                    produce(emit)
+                except Exception as error:  # noqa: BLE001 (reported to the client, not raised)
+                    emit("error", {"message": str(error)})
+                finally:
+                    portal.call(send.aclose)
+
+            async def run() -> None:
+                await anyio.to_thread.run_sync(worker, abandon_on_cancel=True)
+
+            portal.start_task_soon(run)
+            try:
+                async with receive:
+                    async for chunk in receive:
+                        yield chunk
+            finally:
+                stop.set()
+                on_end()
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.post("/digits/train", responses=SSE)
+async def train_digits(body: DigitsTrainRequest, request: Request,
+                       settings: SettingsDep) -> Response:
+    """Train the digit network from scratch; progress streamed as Server-Sent Events."""
+    jobs: _Jobs = request.app.state.__dict__.setdefault("training_jobs", _Jobs())
+    jobs.start(body.client, settings.max_training_jobs)
+    data = digits.load()
+    batches = math.ceil(len(data.train_y) / body.batch_size)
+    every = max(1, batches // BATCH_EVENTS)
+
+    def produce(emit: Callable[[str, Any], bool]) -> None:
+        emit("start", {"epochs": body.epochs, "batches": batches,
+                       "train_size": len(data.train_y), "test_size": len(data.test_y)})
+        optimizer = (Adam(body.learning_rate or 0.01) if body.optimizer == "adam"
+                     else SGD(body.learning_rate or 0.05, momentum=0.9))
+        model = digits.new_model()
+        alive = [True]  # the last emit's answer: False once the client has gone
+
+        def report(p: Progress) -> bool:
+            if p.kind == "batch":
+                if p.batch % every == 0 or p.batch == p.batches:
+                    alive[0] = emit("batch", {"epoch": p.epoch, "batch": p.batch,
+                                              "batches": p.batches, "loss": p.loss,
+                                              "accuracy": p.accuracy})
+                return alive[0]
+            alive[0] = emit("epoch", {
+                "epoch": p.epoch, "loss": p.loss, "accuracy": p.accuracy,
+                "val_loss": p.val_loss, "val_accuracy": p.val_accuracy,
+                "kernels": model.layers[0].weights[0], "seconds": p.seconds})
+            return alive[0]
+
+        model, history, accuracy = train(model=model, seed=body.seed, epochs=body.epochs,
+                                         batch_size=body.batch_size, optimizer=optimizer,
+                                         callback=report)
+        if len(history) < body.epochs:
+            return  # stopped: the client left
+        _, _, predicted = evaluate(model, data.inputs("test"), data.test_y)
+        confusion = np.zeros((10, 10), dtype=np.int64)
+        np.add.at(confusion, (data.test_y, predicted), 1)
+        emit("done", {"test_accuracy": accuracy, "confusion": confusion,
+                      "weights": model.get_weights(), "seconds": history[-1].seconds})
+
+    return _stream(produce, on_end=lambda: jobs.end(body.client))
+
+
+@router.post("/learn/kernel", responses=SSE)
+async def learn_a_kernel(body: LearnKernelRequest, settings: SettingsDep,
+                         store: StoreDep) -> Response:
+    """Recover a hidden kernel from a photo and its filtered copy; steps streamed as SSE."""
+    if isinstance(body.target, str):
+        try:
+            target = np.asarray(get_preset(body.target).kernel, dtype=np.float64)
+        except ValueError:
+            raise ApiError(422, "validation", "target", f"`target` {body.target!r} is not a "
+                           "kernel preset", accepted="a name from GET /api/kernels, or a 3x3 "
+                           "grid") from None
+    else:
+        target = to_ndarray(body.target, "target", max_elements=64)
+    if target.shape != (3, 3):
+        raise ApiError(422, "shape", "target", f"`target` must be a 3x3 kernel, got shape "
+                       f"{list(target.shape)}", accepted="a 3x3 preset or grid")
+    image_id = body.image_id or store.ids()[0]
+    photo = await anyio.to_thread.run_sync(store.array, image_id, "gray", body.max_side)
+
+    def produce(emit: Callable[[str, Any], bool]) -> None:
+        emit("start", {"target": target, "image": list(photo.shape), "image_id": image_id,
+                       "steps": body.steps})
+        last = None
+        for step in learn_kernel(np.asarray(photo), target, steps=body.steps):
+            last = step
+            if not emit("step", {"step": step.step, "loss": step.loss, "kernel": step.kernel}):
+                return
+        assert last is not None
+        emit("done", {"kernel": last.kernel, "target": target, "loss": last.loss,
+                      "steps": last.step})
+
+    return _stream(produce)
