@@ -129,6 +129,14 @@ function dense(spec, x, [kernel, bias], [k]) {
 
 // ---- painting -----------------------------------------------------------------------------
 
+/** "a + b − c": a sum of signed terms written the way one reads it. */
+function terms(values, digits = 3) {
+  return values.map((v, i) => {
+    if (i === 0) return fmt(v, digits);
+    return `${v < 0 ? "−" : "+"} ${fmt(Math.abs(v), digits)}`;
+  }).join(" ");
+}
+
 const num = (testid, value, digits = 4) => el("b", { "data-testid": testid, "data-value": String(value), text: fmt(value, digits) });
 const op = (text) => el("span", { class: "math-op", "aria-hidden": "true", text });
 
@@ -191,13 +199,13 @@ function paintConv(root, info) {
   const total = el("div", { class: "math-total", "data-testid": "math-total" });
   if (many) {
     total.append(el("span", { text: `${t("dg.math.sums", { n: info.channels.length })}: ` }),
-      el("span", { text: `${info.channels.map((ch) => fmt(ch.sum, 3)).join(" + ")} = ` }));
+      el("span", { text: `${terms(info.channels.map((ch) => ch.sum))} = ` }));
   } else {
     total.append(el("span", { text: `${t("dg.math.sum")}: ` }));
   }
   total.append(num("math-sum", info.sum), el("br"),
     el("span", { text: `${t("dg.math.bias")}: ` }), num("math-bias", info.bias), el("br"),
-    el("span", { text: `${t("dg.math.value")}: ${fmt(info.sum, 4)} + ${fmt(info.bias, 4)} = ` }), num("math-value", info.value), el("br"),
+    el("span", { text: `${t("dg.math.value")}: ${terms([info.sum, info.bias], 4)} = ` }), num("math-value", info.value), el("br"),
     el("span", { text: `${info.activation}(${fmt(info.value, 4)}) = ` }), num("math-result", info.result));
   root.append(total);
 }
@@ -233,7 +241,8 @@ function paintDense(root, info) {
   const total = el("div", { class: "math-total", "data-testid": "math-total" },
     el("span", { text: `${t("dg.math.sum")}: ` }), num("math-sum", info.sum), el("br"),
     el("span", { text: `${t("dg.math.bias")}: ` }), num("math-bias", info.bias), el("br"),
-    el("span", { text: `${t("dg.math.logit", { k })}: ` }), num("math-value", info.value));
+    el("span", { text: `${t("dg.math.logit", { k })}: ${terms([info.sum, info.bias], 4)} = ` }),
+    num("math-value", info.value));
   if (info.activation === "softmax") {
     const logits = grid([info.logits], {
       cell: (v, r, c) => (c === k ? { cls: "win" } : {}),

@@ -4,7 +4,7 @@
 import { fmt, t } from "../i18n.js";
 import { el, paintGrid } from "./grids.js";
 
-const VECTOR_COLS = 16;
+const VECTOR_COLS = 8; // 64 values read as 8 rows of 8, as in the dense arithmetic
 const count = (n) => n.toLocaleString(document.documentElement.lang === "ru" ? "ru-RU" : "en-US");
 const pair = (v) => (Array.isArray(v) ? v[0] : v);
 
@@ -69,7 +69,7 @@ export class LayerView {
       const box = el("div", { class: "dg-maps", "data-testid": "layer-maps", "data-layer": layer.name });
       const probe = maps(layer.shape.length === 3 ? zeros(layer.shape) : Array(layer.shape[0]).fill(0), layer.shape);
       for (const m of probe) {
-        const label = m.ch === null ? (layer.spec?.type === "Dense" ? t("dg.map.digit") : `0…${layer.shape[0] - 1}`)
+        const label = m.ch === null ? (layer.spec?.type === "Dense" ? t("dg.map.digit") : t("dg.map.line", { last: layer.shape[0] - 1, cols: m.cols }))
           : t("dg.map.channel", { ch: m.ch });
         const g = el("div", {
           class: "dg-grid dg-map-grid", tabindex: "0", "data-layer": layer.name,

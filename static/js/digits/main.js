@@ -121,7 +121,8 @@ function paintReduction() {
   }
   box.hidden = !reduction;
   canvas.hidden = !reduction;
-  canvas.closest("figure").dataset.none = String(Boolean(answer && !reduction));
+  canvas.closest(".dg-reduction").dataset.direct = String(Boolean(answer && !reduction));
+  $("reduction-none").hidden = !(answer && !reduction);
   const pixels = answer?.pixels || Array.from({ length: 8 }, () => Array(8).fill(null));
   paintGrid($("pixels-grid"), pixels, { max: 16, format: (v) => String(Math.round(v)) });
 }
@@ -174,6 +175,8 @@ function paintLayers() {
   $("layers").hidden = !answer;
   if (!answer) return;
   const n = net();
+  const panel = $("cell-math");
+  if (panel.parentElement === $("layers")) $("layers").after(panel); // a rebuild must not take it away
   layers.build(layerRows());
   layers.paint([
     { name: "input", shape: model.input_shape, output: n.input, range: [0, 1] },
@@ -242,7 +245,16 @@ function showError(text) {
   box.hidden = !text;
 }
 
+let inflight = 0;      // predict requests not yet answered (superseded ones included)
+let scheduled = false; // a debounced predict is waiting
+
+/** Busy while a prediction is due or on its way, so tests and screen readers know. */
+function markBusy() {
+  page.setAttribute("aria-busy", String(inflight > 0 || scheduled || !model));
+}
+
 async function predict() {
+  scheduled = false;
   if (!model) return;
   let body;
   if (!pad.isEmpty()) body = { drawing: pad.ink() };
@@ -251,11 +263,13 @@ async function predict() {
     latest.abort();
     answer = null;
     paintAll();
+    markBusy();
     return;
   }
   const trained = store.get("trained");
   if (trained) body.weights = trained.weights;
-  page.setAttribute("aria-busy", "true");
+  inflight += 1;
+  markBusy();
   try {
     answer = await latest((signal) => api.digitsPredict(body, { signal }));
     showError(null);
@@ -264,16 +278,22 @@ async function predict() {
     if (api.isAbort(err)) return;
     showError(err.status === 0 ? t("dg.error.network") : t("dg.error.predict", { msg: err.message }));
   } finally {
-    page.setAttribute("aria-busy", "false");
+    inflight -= 1;
+    markBusy();
   }
 }
 const predictSoon = debounce(predict, 120);
+function predictLater() {
+  scheduled = true;
+  markBusy();
+  predictSoon();
+}
 
 const pad = createPad($("draw-canvas"), {
   onInk: () => {
     linkPixels = null;
     $("draw-caption").textContent = t("dg.draw.caption");
-    predictSoon();
+    predictLater();
   },
   onStroke: () => predictSoon.flush(),
 });
@@ -282,6 +302,7 @@ $("clear-drawing").addEventListener("click", () => {
   pad.clear();
   linkPixels = null;
   predictSoon.cancel();
+  scheduled = false;
   store.set({ cell: null });
   predict();
 });
@@ -326,7 +347,7 @@ async function init() {
   trainer.kernels(model.weights.conv2d?.[0]);
   page.dataset.ready = "true";
   await predict();
-  page.setAttribute("aria-busy", "false");
+  markBusy();
 }
 
 init();
