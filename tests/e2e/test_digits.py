@@ -339,7 +339,8 @@ def test_russian_projector_and_screenshots(page: Any, watched: Any, browser: Any
         phone.get_by_test_id("cell-math").wait_for(state="visible")
         phone.screenshot(path=str(shots_dir / "digits-390.png"), full_page=True)
         wide = phone.evaluate("""[...document.querySelectorAll('body *')]
-            .filter((n) => n.getBoundingClientRect().right > 391 && !n.closest('.site-nav, .math-total, .dg-confusion-scroll'))
+            .filter((n) => n.getBoundingClientRect().right > 391
+                           && !n.closest('.site-nav, .math-total, .dg-confusion-scroll'))
             .slice(0, 5).map((n) => n.className || n.tagName)""")
         assert wide == [], f"the page scrolls sideways on a phone: {wide}"
     finally:
