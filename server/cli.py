@@ -13,6 +13,7 @@ DESCRIPTION = """\
 Svertka: convolutional-network arithmetic, served and visualized.
 
   svertka serve                      start the web app (http://127.0.0.1:8000)
+  svertka serve --workers 4          the same with four worker processes
   svertka apply photo.jpg --kernel sobel_x -o edges.png
   svertka kernels                    list the kernel presets
 """
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the web app and the REST API")
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="worker processes sharing the store (default 1, or SVERTKA_WORKERS)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
 
     apply = commands.add_parser("apply", help="convolve an image with a kernel preset")
@@ -72,8 +75,15 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    if args.reload:
-        uvicorn.run("server.web.app:create_app", factory=True, host=host, port=port, reload=True)
+    workers = args.workers or settings.workers
+    if workers < 1:
+        print(f"svertka serve: --workers must be >= 1, got {workers}", file=sys.stderr)
+        return 2
+    if args.reload or workers > 1:
+        # uvicorn's own process manager: each worker imports and builds the app from the
+        # environment (SVERTKA_*); they share the store, everything else is per process
+        uvicorn.run("server.web.app:create_app", factory=True, host=host, port=port,
+                    reload=args.reload, workers=None if args.reload else workers)
     else:
         uvicorn.run(create_app(settings), host=host, port=port)
     return 0

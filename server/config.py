@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     )
     store_max_bytes: int = Field(
         default=512 * MB, ge=1,
-        description="Upper bound on the bytes of uploaded images kept on disk; the least "
-        "recently used are deleted beyond it (sample photos are never evicted).",
+        description="Upper bound on the bytes of uploads kept in the store, for each kind "
+        "(images, models); the least recently used are deleted beyond it (sample photos are "
+        "never evicted).",
     )
     decode_cache_bytes: int = Field(
         default=256 * MB, ge=0,
@@ -85,6 +86,24 @@ class Settings(BaseSettings):
         default=1, ge=0, le=9,
         description="zlib level of rendered PNGs: 1 is fast and a little larger, 9 is slow.",
     )
+    max_model_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024,
+        description="Largest accepted model file (`.keras` or `.h5`) in bytes (413 beyond).",
+    )
+    max_model_params: int = Field(
+        default=50_000_000, ge=1,
+        description="Most weights an uploaded model may have, counted from its config before "
+        "any weight is read (413 beyond).",
+    )
+    max_model_expanded_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024,
+        description="Most bytes a model file may expand to (a `.keras` zip's members, the "
+        "weights read): a zip bomb is refused before it is inflated (413 beyond).",
+    )
+    max_model_members: int = Field(
+        default=64, ge=3,
+        description="Most members a `.keras` zip may hold (413 beyond).",
+    )
     max_training_jobs: int = Field(
         default=2, ge=1, le=64,
         description="Training runs of the digit network going on at once (one per page); "
@@ -92,6 +111,57 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface `svertka serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `svertka serve` listens on.")
+    workers: int = Field(
+        default=1, ge=1,
+        description="Worker processes `svertka serve` starts (uvicorn's process manager); they "
+        "share the store, and each keeps its own decode cache.",
+    )
+    queue_depth: int = Field(
+        default=64, ge=0,
+        description="Requests that may wait for a CPU slot (beyond the `max_concurrency` "
+        "computing); one more is answered 503 with `Retry-After` instead of queueing.",
+    )
+    s3_url: str | None = Field(
+        default=None,
+        description="Keep uploads in an S3-compatible object store instead of the data "
+        "directory: `s3://bucket/prefix` (credentials and region from the usual `AWS_*` "
+        "variables).",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="Endpoint of a non-AWS object store (SeaweedFS, Ceph, MinIO), e.g. "
+        "`http://seaweedfs:8333`; unset for AWS S3.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins allowed to call the API from other sites' pages "
+        "(CORS); empty: none, only the app's own pages.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis server for live rooms (`redis://host:6379/0`): rooms' state, answers "
+        "and broadcasts go through it, so several workers or machines share the rooms; unset, "
+        "rooms live in the memory of one process.",
+    )
+    max_rooms: int = Field(
+        default=1000, ge=1,
+        description="Most live rooms open at once (`POST /api/rooms` answers 429 beyond).",
+    )
+    max_room_members: int = Field(
+        default=200, ge=1,
+        description="Most students connected to one live room at once (a further one is closed "
+        "with WebSocket code 4429).",
+    )
+    room_ttl_seconds: float = Field(
+        default=4 * 3600, gt=0,
+        description="A live room expires this many seconds after its last activity (a join, a "
+        "state, a poll or an answer).",
+    )
+    room_messages_per_second: float = Field(
+        default=20, gt=0,
+        description="Messages one WebSocket connection may send to a room per second, on "
+        "average (bursts of twice as many); beyond, messages are refused with an error.",
+    )
 
     @property
     def images_dir(self) -> Path:

@@ -1,7 +1,8 @@
-"""The arithmetic of `gradients`: shift-and-add over kernel taps on flat stride-phase planes.
+"""The arithmetic of `gradients.conv_backward`: shift-and-add over taps on flat phase planes.
 
 Everything here takes arrays already checked and brought to full batched form in the working
-dtype; the public functions in `gradients` do the validation and the shorthand.
+dtype; the public functions in `gradients` do the validation and the shorthand. The planes
+(`Grid`, `split`, `merge`, `widen`) serve the pooling gradients too (`_pool_backward`).
 
 Layout (the idea of `methods.flat`, with the batch inside the planes): the padded input is split
 into its stride phases ``xpad[..., p0::s0, p1::s1, ...]``, each phase laid out flat over the
@@ -9,12 +10,13 @@ whole batch ``(N, *Q)``, and the gradients are computed on that "wide" grid. Tap
 reads, for every output position of every sample at once, one contiguous slice of phase
 ``k*d % s`` starting at the flat offset of ``k*d // s``. The wide positions that are not outputs
 (past an output row, between samples) carry a zero output gradient, so they add nothing.
-Strided windows with short rows (8x8 digits) cost a NumPy inner loop per row; contiguous slices
-cost one per channel.
+(Strided windows would cost NumPy an inner loop per output row, which dominates on small maps
+such as 8x8 digits; a contiguous slice costs one per channel.)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
@@ -46,7 +48,7 @@ class Grid:
     @property
     def plane(self) -> int:
         """Flat length of one phase plane (every sample)."""
-        return self.samples * int(np.prod(self.q, dtype=np.int64))
+        return self.samples * math.prod(self.q)
 
 
     def reads(self, t: int) -> tuple[int, slice]:
@@ -64,7 +66,7 @@ def grid(
     samples: int,
 ) -> Grid:
     q = tuple(-(-p // s) for p, s in zip(padded, stride, strict=True))
-    steps = [int(np.prod(q[a + 1 :], dtype=np.int64)) for a in range(len(q))]
+    steps = [math.prod(q[a + 1 :]) for a in range(len(q))]  # Python ints: no overflow
     shifts = [
         tuple(t * d for t, d in zip(tap, dilation, strict=True))
         for tap in product(*(range(k) for k in kernel))
@@ -85,7 +87,7 @@ def grid(
             sum((v // s) * st for v, s, st in zip(sh, stride, steps, strict=True))
             for sh in shifts
         ),
-        length=(samples - 1) * int(np.prod(q, dtype=np.int64)) + last + 1,
+        length=(samples - 1) * math.prod(q) + last + 1,
     )
 
 
@@ -177,7 +179,7 @@ def conv_grads(
     out = tuple(int(o) for o in g.shape[2:])
     spatial = tuple(int(s) for s in x.shape[2:])
     dtype = w.dtype
-    ntaps = int(np.prod(kernel))
+    ntaps = math.prod(kernel)
 
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads, strict=True))
     xt = np.moveaxis(x, 1, 0)  # (C, N, *S): channels lead
@@ -215,79 +217,3 @@ def conv_grads(
     grad_x = fold_padding(grad_xp, pads, spatial, padding_mode)
     grad_bias = g.sum(axis=(0, *range(2, g.ndim)), dtype=dtype)
     return np.ascontiguousarray(np.moveaxis(grad_x, 0, 1)), grad_w.reshape(w.shape), grad_bias
-
-
-def _first_valid_tap(
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
-    pads: Pads,
-    out: tuple[int, ...],
-) -> np.ndarray:
-    """Per window (shape O), the first tap inside the input: PyTorch's index when no value wins."""
-    per_axis = []
-    for k, s, d, (before, _), o in zip(kernel, stride, dilation, pads, out, strict=True):
-        start = np.arange(o) * s - before
-        first = np.where(start < 0, (-start + d - 1) // d, 0)
-        per_axis.append(np.minimum(first, k - 1))
-    return np.ravel_multi_index(np.ix_(*per_axis), kernel)
-
-
-def pool_grads(
-    x: np.ndarray,
-    g: np.ndarray,
-    *,
-    mode: str,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
-    pads: Pads,
-    extent: tuple[int, ...],
-    divisor: np.ndarray | None,
-) -> np.ndarray:
-    """Gradient of max or average pooling of ``x`` (B, *S) given ``g`` (B, *O) (B: planes).
-
-    Max: a running argmax over the taps in row-major order (`>`, so the first maximum wins;
-    NaN always wins, so the last NaN does, as in PyTorch's CPU kernel), then each tap adds the
-    gradients of the windows it won. Avg: each tap adds ``g / divisor``. Padding is cropped.
-    """
-    samples, spatial = x.shape[0], tuple(int(n) for n in x.shape[1:])
-    out = tuple(int(o) for o in g.shape[1:])
-    widths = [(0, 0)] + [
-        (before, max(e - before - n, 0)) for (before, _), e, n in zip(pads, extent, spatial,
-                                                                       strict=True)
-    ]
-    padded = tuple(b + n + a for (b, a), n in zip(widths[1:], spatial, strict=True))
-    inner = (slice(None), *(slice(b, b + n) for (b, _), n in zip(widths[1:], spatial,
-                                                                 strict=True)))
-    lay = grid(padded, kernel, stride, dilation, out, samples)
-    ntaps, length = len(lay.tap_phase), lay.length
-    reads = [lay.reads(t) for t in range(ntaps)]
-    grad_planes = np.zeros((len(lay.phases), lay.plane), g.dtype)
-    if mode == "max":
-        xp = np.pad(x, widths, mode="constant", constant_values=-np.inf)
-        planes = split(xp[None], lay, -np.inf)[0]
-        best = np.full(length, -np.inf, x.dtype)
-        winner = np.full(length, -1, np.intp)
-        better = np.empty(length, bool)
-        for t, (phase, window) in enumerate(reads):
-            v = planes[phase, window]
-            np.greater(v, best, out=better)
-            better |= np.isnan(v)
-            np.copyto(best, v, where=better)
-            np.copyto(winner, t, where=better)
-        gw = widen(g[None], lay)[0]
-        unset = (winner < 0) & (gw != 0)  # all -inf (or padding): PyTorch keeps the first tap
-        if unset.any():
-            first = _first_valid_tap(kernel, stride, dilation, pads, out)
-            firsts = widen(np.broadcast_to(first, g.shape)[None], lay)[0]
-            winner = np.where(unset, firsts, winner)
-        for t, (phase, window) in enumerate(reads):
-            grad_planes[phase, window] += np.where(winner == t, gw, 0)
-    else:
-        assert divisor is not None
-        share = widen((g / divisor.astype(g.dtype))[None], lay)[0]
-        for phase, window in reads:
-            grad_planes[phase, window] += share
-    grad: np.ndarray = merge(grad_planes[None], lay)[0][inner]
-    return grad

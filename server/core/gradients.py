@@ -1,12 +1,13 @@
 """Gradients of convolution and pooling, for training (DESIGN §2), equal to PyTorch autograd's.
 
 A gradient of a convolution is again a sum over the kernel taps. For every tap, the windows it
-reads (one strided view of the padded input) pair with the output gradient: their product
-summed over positions is that tap's column of ``grad_w``, and the output gradient times the tap's
-weights, added back into the same windows, is ``grad_x`` (the transposed convolution), the
-padding finally folded back onto the input elements it copied. Pooling is the same walk over
-the taps: average pooling spreads ``grad_out / divisor`` over every window, max pooling sends
-each window's gradient to its first maximum. No Python loop runs over output positions.
+reads (one slice of the padded input's stride phases, see `_backward`) pair with the output
+gradient: their product summed over positions is that tap's column of ``grad_w``, and the
+output gradient times the tap's weights, added back into the same windows, is ``grad_x`` (the
+transposed convolution), the padding finally folded back onto the input elements it copied.
+Pooling is the same walk over the taps: average pooling spreads ``grad_out / divisor`` over
+every window, max pooling sends each window's gradient to its first maximum. No Python loop
+runs over output positions.
 
 Both take ``batch=True`` for mini-batches: a leading axis ``N`` on the input and on
 ``grad_out`` (the other axes follow the unbatched rules), with ``grad_w`` and ``grad_bias``
@@ -19,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._backward import conv_grads, pool_grads
+from ._backward import conv_grads
+from ._pool_backward import pool_grads
 from .errors import ParameterError, ShapeError
 from .methods.plan import make_plan, working_dtype
 from .pooling import pool_geometry
@@ -117,10 +119,11 @@ def conv_backward(
     Notes
     -----
     Cost: twice the multiply-adds of the forward pass, ``2 * N * F * C/groups * prod(K) *
-    prod(O)``, as two matrix products per chunk of taps, plus one strided copy and one strided
-    add of ``N * C * prod(O)`` values per tap. Memory: the padded input and its gradient, and
-    the stacked windows of as many taps as fit in 16 MiB (at least one). It computes every tap
-    directly, so very large kernels (which `conv` sends to the FFT) cost in proportion.
+    prod(O)``, as two matrix products per chunk of taps, plus one contiguous copy and one
+    add of ``N * C * prod(O)`` values per tap. Memory: the padded input and its gradient (in
+    stride phases), ``grad_out`` on the padded grid, and the stacked windows of as many taps as
+    fit in 16 MiB (at least one). It computes every tap directly, so very large kernels (which
+    `conv` sends to the FFT) cost in proportion.
 
     Examples
     --------
@@ -181,7 +184,10 @@ def pool_backward(
     Max pooling sends each window's gradient to the first maximum of the window in row-major
     order (a value that wins several windows collects all their gradients); average pooling
     spreads it evenly over the window's taps inside the input, divided as the forward pass
-    divided (``ceil_mode``, ``count_include_pad``).
+    divided (``ceil_mode``, ``count_include_pad``). A max window whose values are all ``-inf``
+    sends it to its first tap inside the input, one holding NaN to its last NaN (PyTorch's CPU
+    rules); a window that reads no input element at all (dilation over padding; its output is
+    ``-inf``) passes no gradient, where PyTorch writes it past the end of the plane.
 
     Parameters
     ----------
@@ -207,9 +213,12 @@ def pool_backward(
 
     Notes
     -----
-    Cost: one strided addition of the output per kernel tap (``prod(K) * C * prod(O)``); max
-    pooling first finds the winners in as many comparisons. Memory: the padded input (max) and
-    its gradient, plus a few arrays the size of the output.
+    Cost: one addition of the output per kernel tap (``prod(K) * C * prod(O)``); max pooling
+    first finds the winners in as many comparisons. Memory: the padded input (max) and its
+    gradient, plus a few arrays the size of the output. Windows that tile the input (stride =
+    kernel, no padding) cost one pass: a reshaped view (avg), or one gather, ``argmax`` and
+    scatter (max, up to 2**18 input elements, through a flat index cached per shape: at most
+    16 shapes of 2 MiB each).
 
     Examples
     --------

@@ -13,13 +13,16 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
-from ..store import ImageStore
+from ..rooms import create_hub
+from ..store import ImageStore, ModelLimits, ModelStore, open_blob_store
 from . import pages
+from .deps import cpu_limiter
 from .docs import install_docs
 from .errors import ApiError, envelope, install_error_handlers
 from .responses import json_response
@@ -33,10 +36,13 @@ from .routes import (
     health,
     images,
     kernels,
+    models,
     network,
     pool,
+    rooms,
     samples,
 )
+from .security import SecurityHeaders, cors_origins
 from .timing import ServerTiming
 
 log = logging.getLogger(__name__)
@@ -65,6 +71,8 @@ TAGS = [
     {"name": "networks", "description": "Layer stacks in Keras's vocabulary: output shapes and "
      "parameter counts, as `model.summary()` reports them."},
     {"name": "service", "description": "Health and version."},
+    {"name": "rooms", "description": "Live classroom rooms: the teacher's page drives the "
+     "students' pages over a WebSocket, with quick polls."},
 ]
 
 
@@ -72,23 +80,30 @@ class BodySizeLimit:
     """Bound request bodies: refuse an over-long Content-Length before reading anything, and
     stop a chunked body (no Content-Length) as soon as it passes the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 paths: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # paths with a limit of their own (model files): (bytes, the setting that sets it)
+        self.paths = paths or {}
 
-    def _error(self, size: int | None) -> tuple[str, str]:
-        limit = self.max_bytes - MULTIPART_OVERHEAD
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        return self.paths.get(scope["path"], (self.max_bytes, "SVERTKA_MAX_UPLOAD_BYTES"))
+
+    def _error(self, size: int | None, limit: int, setting: str) -> tuple[str, str]:
+        limit -= MULTIPART_OVERHEAD
         has = f"has {size} bytes," if size is not None else "is"
         return (f"the request `body` {has} more than the limit of {limit} bytes",
-                f"at most {limit} bytes (SVERTKA_MAX_UPLOAD_BYTES)")
+                f"at most {limit} bytes ({setting})")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes, setting = self._limit(scope)
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            message, accepted = self._error(int(length))
+        if length.isdigit() and int(length) > max_bytes:
+            message, accepted = self._error(int(length), max_bytes, setting)
             body = envelope(413, "too_large", "body", message, accepted=accepted)
             await json_response(body, status_code=413)(scope, receive, send)
             return
@@ -98,9 +113,9 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > max_bytes:
                 # an HTTPException passes through FastAPI's body parsing to the envelope handler
-                text, accepted = self._error(None)
+                text, accepted = self._error(None, max_bytes, setting)
                 raise ApiError(413, "too_large", "body", text, accepted=accepted)
             return message
 
@@ -135,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.samples = await anyio.to_thread.run_sync(samples.ingest_samples, app.state.store)
         _freeze_startup_objects()
         yield
+        await app.state.rooms.close()
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,
@@ -142,18 +158,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   # operation ids are the handler names (compute_conv, ...): stable for clients
                   generate_unique_id_function=lambda route: route.name)
     app.state.settings = settings
-    app.state.store = ImageStore(settings.images_dir, max_bytes=settings.store_max_bytes,
-                                 max_pixels=settings.max_pixels,
+    # the store is what workers share (a directory or a bucket); the decode cache is per process
+    app.state.store = ImageStore(open_blob_store(settings), max_pixels=settings.max_pixels,
                                  cache_bytes=settings.decode_cache_bytes)
-    app.state.limiter = anyio.CapacityLimiter(settings.max_concurrency)
+    app.state.models = ModelStore(app.state.store.blobs, ModelLimits(
+        max_bytes=settings.max_model_bytes, max_members=settings.max_model_members,
+        max_expanded_bytes=settings.max_model_expanded_bytes,
+        max_params=settings.max_model_params))
+    app.state.limiter = cpu_limiter(settings.max_concurrency, settings.queue_depth)
     app.state.samples = []
+    app.state.rooms = create_hub(settings)
     install_error_handlers(app)
     api = (health, images, samples, kernels, conv, pool, frames, exports, conv_transpose, dropout,
-           network, digits)
+           network, models, digits, rooms)
     for module in (*api, pages):
         app.include_router(module.router)
     pages.mount_static(app)
     install_docs(app)
-    app.add_middleware(BodySizeLimit, max_bytes=body_limit)
+    model_limit = (settings.max_model_bytes + MULTIPART_OVERHEAD, "SVERTKA_MAX_MODEL_BYTES")
+    app.add_middleware(BodySizeLimit, max_bytes=body_limit, paths={"/api/models": model_limit})
+    origins = cors_origins(settings.cors_origins)
+    if origins:  # no CORS at all unless a setting names who may call from elsewhere
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"],
+                           expose_headers=["*"])
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)  # outermost: its `total` includes every other layer
     return app

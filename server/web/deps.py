@@ -7,6 +7,7 @@ in globals, so tests can build several apps with different data directories side
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -16,6 +17,7 @@ import numpy as np
 import orjson
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from ..config import Settings
@@ -23,7 +25,7 @@ from ..store import ImageStore
 from .errors import ApiError
 
 __all__ = ["THREAD_PARSE_BYTES", "LimiterDep", "MultipartRoute", "SettingsDep", "StoreDep",
-           "StrictJSONRoute", "parse_json", "run_cpu"]
+           "StrictJSONRoute", "admit", "cpu_limiter", "parse_json", "run_cpu", "run_io"]
 
 T = TypeVar("T")
 
@@ -47,14 +49,47 @@ StoreDep = Annotated[ImageStore, Depends(app_store)]
 LimiterDep = Annotated[anyio.CapacityLimiter, Depends(app_limiter)]
 
 
+_QUEUE_DEPTH: weakref.WeakKeyDictionary[anyio.CapacityLimiter, int] = (
+    weakref.WeakKeyDictionary())
+RETRY_AFTER_SECONDS = 1
+
+
+def cpu_limiter(concurrency: int, queue_depth: int) -> anyio.CapacityLimiter:
+    """The app's CPU limiter: ``concurrency`` threads compute, ``queue_depth`` requests wait.
+
+    One request more than that is a 503 (`admit`): a classroom's burst then costs each refused
+    client one retry instead of costing the server memory for every body parked in a queue.
+    """
+    limiter = anyio.CapacityLimiter(concurrency)
+    _QUEUE_DEPTH[limiter] = queue_depth
+    return limiter
+
+
+def admit(limiter: anyio.CapacityLimiter) -> None:
+    """Raise a 503 with ``Retry-After`` when every CPU slot is taken and the queue is full."""
+    depth = _QUEUE_DEPTH.get(limiter)
+    if depth is None:
+        return  # a limiter made elsewhere (tests): unbounded, as before
+    stats = limiter.statistics()
+    if stats.borrowed_tokens >= stats.total_tokens and stats.tasks_waiting >= depth:
+        error = ApiError(503, "busy", None, f"the server is busy: {stats.total_tokens} "
+                         f"requests are computing and {stats.tasks_waiting} are waiting; "
+                         f"try again in {RETRY_AFTER_SECONDS} s",
+                         accepted="the same request again after the `Retry-After` seconds")
+        error.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        raise error
+
+
 async def run_cpu(limiter: anyio.CapacityLimiter, func: Callable[..., T], *args: Any,
                   **kwargs: Any) -> T:
     """Run ``func`` in a worker thread, at most ``max_concurrency`` at a time.
 
     NumPy releases the GIL in its kernels, so threads give real parallelism while the event loop
     keeps answering health checks and small requests. Floating-point overflow is silenced here
-    because results are checked for finiteness and reported as a 422 instead.
+    because results are checked for finiteness and reported as a 422 instead. When the queue
+    in front of the threads is full this is a 503 (`admit`).
     """
+    admit(limiter)
     call = partial(func, *args, **kwargs)
 
     def quiet() -> T:
@@ -62,6 +97,11 @@ async def run_cpu(limiter: anyio.CapacityLimiter, func: Callable[..., T], *args:
             return call()
 
     return await anyio.to_thread.run_sync(quiet, limiter=limiter)
+
+
+async def run_io(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking store I/O (disk, S3) in a worker thread, outside the CPU limit."""
+    return await anyio.to_thread.run_sync(partial(func, *args, **kwargs))
 
 
 class _NonFinite(ValueError):
@@ -105,6 +145,8 @@ hand-off costs about 0.06 ms, so small bodies stay inline.
 
 
 class _StrictJSONRequest(Request):
+    body_model: type[BaseModel] | None = None
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             limit = self.app.state.settings.max_upload_bytes
@@ -117,11 +159,42 @@ class _StrictJSONRequest(Request):
             if len(body) > THREAD_PARSE_BYTES:
                 # the CPU limiter also bounds how many big parses (each building tens to
                 # hundreds of MB of Python objects for a body at the limit) run at once
+                limiter = self.app.state.limiter
+                admit(limiter)
                 self._json = await anyio.to_thread.run_sync(
-                    parse_json, body, limiter=self.app.state.limiter)
+                    _parse_and_validate, body, self.body_model, limiter=limiter)
             else:
                 self._json = parse_json(body)
         return self._json
+
+
+def _parse_and_validate(body: bytes, model: type[BaseModel] | None) -> Any:
+    """Parse, then validate against the route's body model, both off the event loop.
+
+    Validation walks every value of a big inline input, as long as parsing it; done here, the
+    route receives the model instance, which FastAPI's own validation then passes through
+    untouched. A body that does not validate is returned as parsed: FastAPI validates it again
+    on the loop and reports the errors exactly as for a small body (only the failure is slow).
+    """
+    data = parse_json(body)
+    if model is None:
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return data
+
+
+def _body_model(route: APIRoute) -> type[BaseModel] | None:
+    """The route's body model when the whole JSON body is that one model (not embedded)."""
+    params = route.dependant.body_params
+    if len(params) != 1 or route.body_field is None:
+        return None
+    info = params[0].field_info
+    annotation = getattr(info, "annotation", None)
+    if getattr(info, "embed", False) or not isinstance(annotation, type):
+        return None
+    return annotation if issubclass(annotation, BaseModel) else None
 
 
 def _check_json_content_type(request: Request) -> None:
@@ -155,10 +228,15 @@ class StrictJSONRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
+        model = _body_model(self)
 
         async def strict_handler(request: Request) -> Response:
             _check_json_content_type(request)
-            return await handler(_StrictJSONRequest(request.scope, request.receive))
+            if request.method in ("POST", "PUT", "PATCH"):
+                admit(request.app.state.limiter)  # refuse before the body is even read
+            strict = _StrictJSONRequest(request.scope, request.receive)
+            strict.body_model = model
+            return await handler(strict)
 
         return strict_handler
 
@@ -171,6 +249,7 @@ class MultipartRoute(APIRoute):
 
         async def multipart_handler(request: Request) -> Response:
             if request.method == "POST":
+                admit(request.app.state.limiter)
                 ctype = request.headers.get("content-type", "")
                 media = ctype.split(";", 1)[0].strip().lower()
                 if media != "multipart/form-data":

@@ -6,9 +6,10 @@ jsDelivr and stays blank there. The files come from the ``swagger-ui-bundle-v2``
 
 from __future__ import annotations
 
+import html
+
 import swagger_ui_bundle
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -31,10 +32,27 @@ def install_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def read_docs() -> HTMLResponse:
         """The interactive API manual."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} API",
-            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=FAVICON,
-        )
+        return HTMLResponse(_PAGE.format(
+            title=html.escape(f"{app.title} API"), assets=ASSETS, favicon=FAVICON,
+            openapi=html.escape(app.openapi_url or "/openapi.json"),
+        ))
+
+
+# FastAPI's own page starts Swagger UI from an inline script, which the Content-Security-Policy
+# forbids (server/web/security.py); static/js/docs.js does the same from the app's origin.
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="icon" href="{favicon}">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{openapi}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="/static/js/docs.js"></script>
+</body>
+</html>
+"""

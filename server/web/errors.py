@@ -21,7 +21,7 @@ from ..imaging.decode import ImageError
 from ..nn.keras_files import ModelFileError
 from ..nn.summary import ACCEPTED as NETWORK_ACCEPTED
 from ..nn.summary import LAYER_TYPES
-from ..store import ImageNotFoundError
+from ..store import ImageNotFoundError, ModelNotFoundError
 
 __all__ = ["ApiError", "LimitError", "envelope", "install_error_handlers", "limit_error"]
 
@@ -175,10 +175,19 @@ async def handle_not_found(request: Request, error: ImageNotFoundError) -> JSONR
                                   accepted=ACCEPTED["image_id"]))
 
 
+async def handle_model_not_found(request: Request, error: ModelNotFoundError) -> JSONResponse:
+    """An unknown model id: 404."""
+    message = (f"no model with `model_id` {_clip(error.model_id)!r}: it was never uploaded "
+               "here or was evicted from the store; upload it again")
+    return _respond(404, envelope(404, "not_found", "model_id", message,
+                                  accepted="an id answered by POST /api/models"))
+
+
 async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
     """Errors raised by the web layer itself."""
-    return _respond(error.status, envelope(error.status, error.code, error.field, error.message,
-                                           accepted=error.accepted, suggestion=error.suggestion))
+    body = envelope(error.status, error.code, error.field, error.message,
+                    accepted=error.accepted, suggestion=error.suggestion)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)  # Retry-After
 
 
 async def handle_http_exception(request: Request, error: HTTPException) -> JSONResponse:
@@ -294,6 +303,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OutputSizeError, handle_output_size_error)
     app.add_exception_handler(CoreError, handle_core_error)
     app.add_exception_handler(ModelFileError, handle_model_file_error)
+    app.add_exception_handler(ModelNotFoundError, handle_model_not_found)
     app.add_exception_handler(ImageError, handle_image_error)
     app.add_exception_handler(ImageNotFoundError, handle_not_found)
     app.add_exception_handler(ApiError, handle_api_error)

@@ -24,7 +24,7 @@ from ..imaging.encode import encode_png
 from ..imaging.render import display, finite_range, png_filter, tile
 from ..nn.layers import to_keras
 from ..nn.model import LayerOutput, Sequential
-from ..store import ImageStore
+from ..store import ImageStore, ModelStore
 from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
@@ -47,14 +47,21 @@ class RunJob:
     elapsed_ms: float = 0.0
 
 
-def _stack(body: NetworkRunRequest, store: ImageStore) -> tuple[list[int] | None, list[Any]]:
+def _stack(body: NetworkRunRequest, models: ModelStore,
+           ) -> tuple[list[int] | None, list[Any], dict[str, list[np.ndarray]] | None]:
+    """Input shape, layers and (for an uploaded model) its weights."""
     if body.model_id is not None:
-        raise ApiError(404, "not_found", "model_id", f"`model_id` {body.model_id!r} names no "
-                       "uploaded model", accepted="an id answered by POST /api/models")
+        for name in ("layers", "input_shape", "weights"):
+            if getattr(body, name) is not None:
+                raise ApiError(422, "validation", name, f"`{name}` cannot be combined with "
+                               "`model_id`: an uploaded model brings its own",
+                               accepted="leave it out", suggestion={name: None})
+        model = models.get(body.model_id)
+        return list(model.input_shape), model.layers, model.weights
     if body.layers is None:
         raise ApiError(422, "validation", "layers", "give `layers` (and `input_shape`) or a "
                        "`model_id`", accepted="`layers`: a list of layer objects")
-    return body.input_shape, [layer.model_dump(exclude_none=False) for layer in body.layers]
+    return body.input_shape, [layer.model_dump(exclude_none=False) for layer in body.layers], None
 
 
 def _photo(body: NetworkRunRequest, store: ImageStore, settings: Settings,
@@ -108,9 +115,10 @@ def _check_elements(count: int, settings: Settings, field_name: str) -> None:
                           accepted=f"an input of at most {settings.max_output_elements} values")
 
 
-def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> RunJob:
+def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
+             settings: Settings) -> RunJob:
     """Validate everything and check the limits; nothing is computed yet."""
-    input_shape, layers = _stack(body, store)
+    input_shape, layers, model_weights = _stack(body, models)
     if (body.input is None) == (body.image_id is None):
         raise ApiError(422, "validation", "input", "give exactly one of `input` (nested lists) "
                        "or `image_id` (a stored photo)", accepted="`input` or `image_id`")
@@ -131,7 +139,9 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, settings: Settings) -> 
         input_shape = input_shape or list(x.shape)
     model = Sequential(input_shape, layers)
     _check_limits(model, settings)
-    if body.weights is None:
+    if model_weights is not None:
+        model.set_weights(model_weights)
+    elif body.weights is None:
         model.init_weights(body.seed)
     else:
         loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",

@@ -53,6 +53,13 @@ def get_digits(request: Request) -> HTMLResponse:
     return _page(request, "digits.html")
 
 
+@router.get("/room/{code}", response_class=HTMLResponse)
+def get_room(request: Request, code: str) -> HTMLResponse:
+    """A student's page in a live room: it follows the teacher's page."""
+    return templates.TemplateResponse(request, "room.html", {"code": code.strip().upper()[:16]},
+                                      headers=_NO_STORE)
+
+
 def mount_static(app: FastAPI) -> None:
     """Serve ``static/`` at ``/static`` (ES modules, the stylesheet, sample photos)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -5,18 +5,24 @@ reaches the app to the moment its response starts, so it covers routing, body pa
 validation, waiting for the CPU limiter, the computation and encoding the answer, but not the
 network. Routes may start the header with their own stages (`timing_header`), e.g.
 ``conv;dur=8.1, png;dur=6.0``, and the middleware appends ``total`` to it.
+
+It also names the process that answered (``X-Svertka-Worker: <pid>``): with ``svertka serve
+--workers N`` that is how an operator (and a test) tells the workers apart.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["HEADER", "ServerTiming", "timing_header"]
+__all__ = ["HEADER", "WORKER_HEADER", "ServerTiming", "timing_header"]
 
 HEADER = "Server-Timing"
 _KEY = HEADER.lower().encode("latin-1")
+WORKER_HEADER = "X-Svertka-Worker"
+_WORKER_KEY = WORKER_HEADER.lower().encode("latin-1")
 
 
 def timing_header(**stages: float) -> dict[str, str]:
@@ -46,6 +52,7 @@ class ServerTiming:
                         break
                 else:
                     headers.append((_KEY, metric))
+                headers.append((_WORKER_KEY, str(os.getpid()).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -229,3 +229,6 @@ export function latestOnly() {
   run.abort = () => { if (controller) controller.abort(); controller = null; };
   return run;
 }
+
+/** A new live room: {room, teacher_token, join_url, ws_url}. */
+export const createRoom = (opts) => postJSON("/api/rooms", undefined, opts);

@@ -86,6 +86,8 @@ def naive_pool_grad(
                 if all(-pads[a][0] <= idx[a] < spatial[a] + pads[a][1] for a in range(nd)):
                     in_padded += 1
             go = g[(c, *pos)]
+            if not taps:  # dilation and padding can leave a window no input element
+                continue
             if mode == "max":
                 best = taps[0]
                 for idx in taps[1:]:
@@ -422,6 +424,10 @@ POOL_CASES = [
     ("max", (5, 5, 5), (2, 2, 2), (2, 2, 2), (0, 0, 0), (2, 1, 2), False, True),
     ("avg", (4, 5, 6), (2, 3, 3), (2, 2, 2), (1, 1, 0), (1, 1, 1), True, False),
     ("avg", (4, 5, 6), (2, 3, 3), (1, 2, 3), (1, 1, 1), (1, 1, 1), False, True),
+    # windows that tile the input (a path of their own), with a remainder on some axes
+    ("max", (4, 7, 5), (2, 3, 1), (2, 3, 1), (0, 0, 0), (1, 1, 1), False, True),
+    ("avg", (6, 6, 5), (3, 2, 2), (3, 2, 2), (0, 0, 0), (1, 1, 1), False, True),
+    ("max", (9, 8), (3, 4), (3, 4), (0, 0), (1, 1), False, True),
 ]
 
 
@@ -451,6 +457,26 @@ def test_pool_backward_matches_naive_oracle_and_torch(case: tuple[Any, ...], tie
         assert_close(got, reference)
 
 
+@pytest.mark.parametrize("kernel", [(2,), (2, 2), (3, 1), (2, 3, 2)])
+def test_pool_backward_tiling_windows_agree_on_both_paths(
+    kernel: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small inputs whose windows tile them go through cached gather indices, large ones through
+    # the phase planes: the same ties must go to the same taps
+    from server.core import _pool_backward
+
+    shape = (3, *(3 * k + 1 for k in kernel))
+    x = np.random.default_rng(13).integers(0, 2, shape).astype(float)
+    g = np.random.default_rng(14).standard_normal(pool(x, mode="max", kernel_size=kernel).shape)
+    small = pool_backward(x, g, mode="max", kernel_size=kernel)
+    monkeypatch.setattr(_pool_backward, "GATHER_MAX", 0)
+    large = pool_backward(x, g, mode="max", kernel_size=kernel)
+    np.testing.assert_array_equal(small, large)
+    pads = tuple((0, 0) for _ in kernel)
+    assert_close(small, naive_pool_grad(x, g, "max", kernel, kernel, pads, (1,) * len(kernel),
+                                        True))
+
+
 def test_pool_backward_max_sends_ties_to_the_first_maximum() -> None:
     x = np.array([[5.0, 1.0, 5.0, 5.0], [5.0, 5.0, 0.0, 5.0]])
     got = pool_backward(x, np.array([[1.0, 2.0]]), mode="max", kernel_size=[2, 2])
@@ -474,6 +500,15 @@ def test_pool_backward_max_all_minus_inf_window_matches_torch(padding: int) -> N
     reference = torch_pool_grad(x, g, "max", 2, 2, padding, 1, False, True)
     assert reference is not None
     np.testing.assert_array_equal(got, reference)
+
+
+def test_pool_backward_window_without_input_passes_nothing() -> None:
+    # taps at -1 and 1 of a one-element axis: the output is -inf and reads no input element
+    # (PyTorch writes that gradient past the plane, into the next channel's first element)
+    x = np.array([[3.0], [2.0]])
+    got = pool_backward(x, np.ones((2, 1)), mode="max", kernel_size=2, stride=1, padding=1,
+                        dilation=2)
+    np.testing.assert_array_equal(got, np.zeros((2, 1)))
 
 
 def test_pool_backward_max_nan_matches_torch() -> None:
@@ -562,8 +597,10 @@ def test_pool_backward_property_matches_naive_oracle(
     got = pool_backward(x, g, **options)
     assert_close(got, naive_pool_grad(x, g, mode, k, s, pads, d, cip))
     # pooling is positively homogeneous (max) or linear (avg): <grad_x, x> = <pool(x), g>
-    assert math.isclose(float(np.sum(got * x)), float(np.sum(out * g)), rel_tol=1e-9,
-                        abs_tol=1e-9)
+    # (a window of padding alone is -inf and passes no gradient)
+    seen = np.isfinite(out)
+    assert math.isclose(float(np.sum(got * x)), float(np.sum(out[seen] * g[seen])),
+                        rel_tol=1e-9, abs_tol=1e-9)
 
 
 # ---------------------------------------------------------------- bad inputs

@@ -49,7 +49,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     port = _free_port()
     config = uvicorn.Config(
-        create_app(), host="127.0.0.1", port=port, log_level="warning", ws="none",
+        create_app(), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
         lifespan="on",
     )
     server = uvicorn.Server(config)

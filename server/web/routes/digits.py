@@ -8,6 +8,7 @@ through a queue; a client that leaves ends the stream, which stops the work at t
 from __future__ import annotations
 
 import math
+import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 import anyio
 import numpy as np
 import orjson
-from anyio.from_thread import BlockingPortal
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -141,46 +141,49 @@ def _event(name: str, data: Any) -> bytes:
 
 def _stream(produce: Callable[[Callable[[str, Any], bool]], None],
             on_end: Callable[[], None] = lambda: None) -> StreamingResponse:
-    """Run ``produce(emit)`` in a thread; each ``emit(name, data)`` becomes an SSE event.
+    """Run ``produce(emit)`` in a thread of its own; each ``emit(name, data)`` becomes an event.
 
-    ``emit`` answers False once the client has gone, and the producer stops there.
+    ``emit`` answers False once the client has gone (the response stopped reading), and the
+    producer stops there. The queue between them is short, so a slow reader slows the work
+    instead of piling events up in memory.
     """
-    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=64)
+    events: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
     stop = threading.Event()
 
-    async def events() -> AsyncIterator[bytes]:
-        async with BlockingPortal() as portal:
-
-            def emit(name: str, data: Any) -> bool:
-                if stop.is_set():
-                    return False
-                try:
-                    portal.call(send.send, _event(name, data))
-                except (anyio.BrokenResourceError, anyio.ClosedResourceError, RuntimeError):
-                    stop.set()
-                return not stop.is_set()
-
-            def worker() -> None:
-                try:
-                    produce(emit)
-                except Exception as error:  # noqa: BLE001 (reported to the client, not raised)
-                    emit("error", {"message": str(error)})
-                finally:
-                    portal.call(send.aclose)
-
-            async def run() -> None:
-                await anyio.to_thread.run_sync(worker, abandon_on_cancel=True)
-
-            portal.start_task_soon(run)
+    def emit(name: str, data: Any) -> bool:
+        chunk = _event(name, data)
+        while not stop.is_set():
             try:
-                async with receive:
-                    async for chunk in receive:
-                        yield chunk
-            finally:
-                stop.set()
-                on_end()
+                events.put(chunk, timeout=0.25)
+                return True
+            except queue.Full:
+                continue
+        return False
 
-    return StreamingResponse(events(), media_type="text/event-stream",
+    def worker() -> None:
+        try:
+            produce(emit)
+        except Exception as error:  # noqa: BLE001 (reported to the client as an event)
+            emit("error", {"message": str(error)})
+        finally:
+            while not stop.is_set():
+                try:
+                    events.put(None, timeout=0.25)
+                    break
+                except queue.Full:
+                    continue
+
+    async def body() -> AsyncIterator[bytes]:
+        thread = threading.Thread(target=worker, name="svertka-stream", daemon=True)
+        thread.start()
+        try:
+            while (chunk := await anyio.to_thread.run_sync(events.get)) is not None:
+                yield chunk
+        finally:
+            stop.set()  # the client left or the stream ended: the producer stops
+            on_end()
+
+    return StreamingResponse(body(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

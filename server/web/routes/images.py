@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ...imaging.decode import downscale
 from ...imaging.encode import encode_png
 from ...store import StoredImage
-from ..deps import LimiterDep, MultipartRoute, SettingsDep, StoreDep, run_cpu
+from ..deps import LimiterDep, MultipartRoute, SettingsDep, StoreDep, run_cpu, run_io
 from ..errors import ApiError
 from ..schemas.errors import ERROR_RESPONSES
 from ..schemas.misc import ImageResponse
@@ -56,8 +56,9 @@ async def upload_image(
             responses={200: {"content": {"image/*": {}}, "description": "The original bytes."}})
 async def get_image(image_id: str, store: StoreDep) -> Response:
     """Return the stored image exactly as uploaded."""
-    record = store.get(image_id)
-    data = store.read_bytes(image_id)
+    # the store may be a disk or an S3 bucket away: never block the event loop on it
+    record = await run_io(store.get, image_id)
+    data = await run_io(store.read_bytes, image_id)
     return Response(data, media_type=record.media_type,
                     headers={"Cache-Control": _IMMUTABLE, "ETag": f'"{record.id}"'})
 
@@ -65,7 +66,7 @@ async def get_image(image_id: str, store: StoreDep) -> Response:
 @router.get("/images/{image_id}/meta", response_model=ImageResponse)
 async def get_image_meta(image_id: str, store: StoreDep) -> ImageResponse:
     """Describe a stored image (size, modes, format) without sending its bytes."""
-    return image_response(store.get(image_id))
+    return image_response(await run_io(store.get, image_id))
 
 
 @router.get("/images/{image_id}/preview", response_class=Response,
@@ -76,7 +77,7 @@ async def get_image_preview(
                                    "never enlarged.")] = 512,
 ) -> Response:
     """Return the upright, flattened image as PNG, downscaled to `max_side`."""
-    store.get(image_id)
+    await run_io(store.get, image_id)
 
     def make() -> bytes:
         image = downscale(store.decoded(image_id).image, max_side)

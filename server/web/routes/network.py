@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ...nn.summary import summarize
@@ -54,12 +54,13 @@ RunFormat = Annotated[Literal["json", "npz"], Query(
 
 @router.post("/network/run", response_model=NetworkRunResponse,
              responses={200: {"content": {"application/octet-stream": {}}}})
-async def run_network(body: NetworkRunRequest, settings: SettingsDep, store: StoreDep,
-                      limiter: LimiterDep, format: RunFormat = "json") -> Response:
+async def run_network(body: NetworkRunRequest, request: Request, settings: SettingsDep,
+                      store: StoreDep, limiter: LimiterDep,
+                      format: RunFormat = "json") -> Response:
     """Run a stack (or an uploaded model) on an input: every layer's output, shape, MACs."""
 
     def work() -> Response:
-        job = plan_run(body, store, settings)
+        job = plan_run(body, store, request.app.state.models, settings)
         answer = run(job, settings)
         timing = timing_header(forward=job.elapsed_ms)
         if format == "npz":

@@ -290,3 +290,24 @@ class NetworkRunResponse(StrictModel):
     total_params: int
     total_macs: int
     elapsed_ms: float = Field(description="Time of the forward pass alone.")
+
+
+class ModelLayerSummary(NetworkLayerSummary):
+    """A layer of an uploaded model: the summary row, its own name, and its arguments."""
+
+    config: dict[str, Any] = Field(description="The layer's Keras arguments, as read from "
+                                   "the file.")
+
+
+class ModelResponse(StrictModel):
+    """An uploaded model: its id (for `model_id`), the file's format, its summary."""
+
+    id: str = Field(description="Content address of the file: the same bytes, the same id.")
+    format: Literal["keras", "h5"]
+    keras_version: str | None
+    input_shape: list[int]
+    layers: list[ModelLayerSummary]
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    total_macs: int

@@ -10,6 +10,7 @@ import { stackFromQuery, stackToQuery } from "./url.js";
 import { kerasCode } from "./keras.js";
 import { renderRows, FAMILY } from "./rows.js";
 import { paintSummary, showError, clearErrors, split } from "./view.js";
+import { onFollow } from "../live/follow.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
@@ -193,6 +194,8 @@ store.on("change", ({ keys, meta }) => {
 });
 document.addEventListener("langchange", () => { addButtons(); rebuild(); compute(); });
 
+// A student's copy of this page (live room) follows the teacher's stack in place.
+onFollow((query) => { const stack = stackFromQuery(query); if (!stack) return false; store.set(stack); return true; });
 applyI18n(); // this page's strings arrived after base.html labelled the page
 addButtons();
 rebuild();

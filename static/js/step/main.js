@@ -20,6 +20,7 @@ import {
   cellFormula, scatterFormula, transposedAxes, transposedBody, transposedFix, transposedFormula,
 } from "./transposed.js";
 import { TRANSPOSED_PRESETS, axesToText, forwardScene } from "./scenes.js";
+import { onFollow } from "../live/follow.js";
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16];
 const ICON_PLAY = '<svg viewBox="0 0 24 24" width="1.1em" height="1.1em" aria-hidden="true"><path d="M7 4.5v15L19.5 12z" fill="currentColor"/></svg>';
@@ -615,6 +616,11 @@ function init() {
   initEditor({ store, setScene, getModel: () => model, showError });
   initShare({ getUrl: shareUrl });
   ideas = mountIdeas();
+  // A student's copy of this page (live room) follows the teacher's scene and frame in place.
+  onFollow((query) => {
+    const next = sceneFromQuery(query);
+    store.set({ scene: next.scene, frame: next.frame, playing: false, pin: null, hover: null });
+  });
   load();
 }
 
