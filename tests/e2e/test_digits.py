@@ -20,16 +20,17 @@ ONE = [[(0.42, 0.3), (0.55, 0.18), (0.55, 0.85)]]
 ZERO = [[(0.5, 0.18), (0.33, 0.3), (0.3, 0.55), (0.38, 0.78), (0.5, 0.83), (0.63, 0.76),
          (0.7, 0.5), (0.66, 0.28), (0.5, 0.18)]]
 URL_DIGITS = "0123456789abcdefg"
+LOSS_POINTS = "document.querySelector('[data-testid=loss-curve] .dg-series-train')?.dataset.points"
 
 
 def open_page(page: Any, query: str = "") -> None:
     page.goto(f"{page.base_url}/digits{query}")
-    page.wait_for_function("document.querySelector('[data-testid=digits-page]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=digits-page]')"
                            ".dataset.ready === 'true'")
 
 
 def idle(page: Any) -> None:
-    page.wait_for_function("document.querySelector('[data-testid=digits-page]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=digits-page]')"
                            ".getAttribute('aria-busy') === 'false'")
 
 
@@ -52,7 +53,9 @@ def shown_answer(page: Any, sent: list[Any]) -> Any:
 
 def draw(page: Any, strokes: list[list[tuple[float, float]]]) -> Any:
     """Draw `strokes` with the mouse; answers the predict response the page shows."""
-    box = page.get_by_test_id("draw-canvas").bounding_box()
+    canvas = page.get_by_test_id("draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     sent = predictions(page)
 
     def at(x: float, y: float) -> tuple[float, float]:
@@ -127,7 +130,7 @@ def test_clear_empties_the_page(page: Any) -> None:
     open_page(page)
     draw(page, ONE)
     page.get_by_test_id("clear-drawing").click()
-    page.wait_for_function("document.querySelector('[data-testid=prediction]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=prediction]').textContent"
                            " === '–'")
     assert page.get_by_test_id("layers").is_hidden()
     assert "px=" not in page.url
@@ -198,7 +201,7 @@ def test_pool_and_dense_cells_equal_numpy(page: Any) -> None:
     soft = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     unit = int(answer["label"])
     cell(page, "dense", 0, unit).click()
-    page.wait_for_function("document.querySelector('[data-testid=cell-math]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=cell-math]')"
                            ".dataset.layer === 'dense'")
     assert value(page, "math-value") == pytest.approx(logits[unit], abs=1e-4)
     assert value(page, "math-result") == pytest.approx(soft[unit], abs=1e-5)
@@ -210,7 +213,7 @@ def test_pool_and_dense_cells_equal_numpy(page: Any) -> None:
     # the keyboard moves the chosen cell inside a map
     cell(page, "conv2d_1", 0, 0, 2).click()
     page.locator('.dg-map-grid[data-layer="conv2d_1"][data-ch="2"]').press("ArrowRight")
-    page.wait_for_function("document.querySelector('[data-testid=cell-math]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=cell-math]')"
                            ".dataset.coords === '0,1,2'")
     page.get_by_test_id("close-math").click()
     assert page.get_by_test_id("cell-math").is_hidden()
@@ -262,9 +265,8 @@ def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any) -
     page.get_by_test_id("train-epochs").fill("2")
     page.get_by_test_id("train").click()
     # the curves grow while it runs, and the kernels are redrawn after each epoch
-    page.wait_for_function("document.querySelector('[data-testid=loss-curve] .dg-series-train')"
-                           "?.dataset.points > 2")
-    page.wait_for_function("document.querySelector('[data-testid=kernels-when]')"
+    page.wait_for_function(f"() => {LOSS_POINTS} > 2")
+    page.wait_for_function("() => document.querySelector('[data-testid=kernels-when]')"
                            ".textContent.includes('1')")
     page.get_by_test_id("confusion-matrix").wait_for(state="visible", timeout=120_000)
     assert page.locator("[data-testid=accuracy-curve] .dg-series-val circle").count() == 2
@@ -275,14 +277,14 @@ def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any) -
     diagonal = sum(counts[i * 11] for i in range(10))
     assert diagonal / sum(counts) > 0.5
     # the new weights now read the drawing: the page sends them with every prediction
-    page.wait_for_function("document.querySelector('[data-testid=model-source]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=model-source]')"
                            ".dataset.model === 'trained'")
     sent = predictions(page)
     draw(page, [[(0.3, 0.5), (0.31, 0.5)]])
     assert all("weights" in r.post_data_json for r in sent)
     assert page.get_by_test_id("train").is_enabled()
     page.get_by_test_id("use-bundled").click()
-    page.wait_for_function("document.querySelector('[data-testid=model-source]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=model-source]')"
                            ".dataset.model === 'bundled'")
 
 
@@ -290,10 +292,9 @@ def test_stop_ends_a_training_run(page: Any) -> None:
     open_page(page)
     page.get_by_test_id("train-epochs").fill("30")
     page.get_by_test_id("train").click()
-    page.wait_for_function("document.querySelector('[data-testid=loss-curve] .dg-series-train')"
-                           "?.dataset.points > 0")
+    page.wait_for_function(f"() => {LOSS_POINTS} > 0")
     page.get_by_test_id("stop-training").click()
-    page.wait_for_function("!document.querySelector('[data-testid=train]').disabled")
+    page.wait_for_function("() => !document.querySelector('[data-testid=train]').disabled")
     assert page.get_by_test_id("confusion-box").is_hidden()
     assert page.get_by_test_id("model-source").get_attribute("data-model") == "bundled"
 
@@ -302,7 +303,7 @@ def test_learning_a_kernel_converges_to_the_target(page: Any) -> None:
     open_page(page)
     page.get_by_test_id("kernel-target-select").select_option("sobel_x")
     page.get_by_test_id("learn-kernel").click()
-    page.wait_for_function("document.querySelector('[data-testid=learn-status]')"
+    page.wait_for_function("() => document.querySelector('[data-testid=learn-status]')"
                            ".dataset.state === 'done'", timeout=120_000)
     learned = [float(c.get_attribute("data-value")) for c in page.get_by_test_id(
         "kernel-learned").locator(".dg-cell").all()]

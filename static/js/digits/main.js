@@ -8,6 +8,7 @@ import * as api from "../api.js";
 import { applyI18n, fmt, t } from "../i18n.js";
 import { createStore, debounce } from "../state.js";
 import { computeCell, paintCell, titleOf } from "./cellmath.js";
+import { onFollow } from "../live/follow.js";
 import { createPad } from "./draw.js";
 import { paintGrid } from "./grids.js";
 import { KernelLearner } from "./learn.js";
@@ -324,6 +325,16 @@ document.addEventListener("langchange", () => {
   paintAll();
 });
 document.addEventListener("themechange", () => paintReduction());
+// A student's copy in a live room follows the teacher's digit and cell without reloading.
+onFollow((query) => {
+  const params = new URLSearchParams(query);
+  linkPixels = pixelsFromQuery(params.get("px"));
+  if (linkPixels) pad.setBackground(linkPixels);
+  else pad.clear();
+  store.set({ cell: cellFromQuery(params.get("cell")) });
+  predict();
+  return true;
+});
 
 async function init() {
   applyI18n(); // this page's strings arrived after base.html labelled the page
