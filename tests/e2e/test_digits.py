@@ -259,7 +259,8 @@ def test_finger_drawing_with_touch_events(watched: Any, browser: Any) -> None:
         ctx.close()
 
 
-def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any) -> None:
+def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any,
+                                                                     shots_dir: Path) -> None:
     open_page(page)
     draw(page, SEVEN)
     page.get_by_test_id("train-epochs").fill("2")
@@ -276,6 +277,7 @@ def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any) -
     assert len(counts) == 100 and sum(counts) == model["test_size"]
     diagonal = sum(counts[i * 11] for i in range(10))
     assert diagonal / sum(counts) > 0.5
+    page.locator(".dg-train").screenshot(path=str(shots_dir / "digits-trained.png"))
     # the new weights now read the drawing: the page sends them with every prediction
     page.wait_for_function("() => document.querySelector('[data-testid=model-source]')"
                            ".dataset.model === 'trained'")
@@ -299,7 +301,7 @@ def test_stop_ends_a_training_run(page: Any) -> None:
     assert page.get_by_test_id("model-source").get_attribute("data-model") == "bundled"
 
 
-def test_learning_a_kernel_converges_to_the_target(page: Any) -> None:
+def test_learning_a_kernel_converges_to_the_target(page: Any, shots_dir: Path) -> None:
     open_page(page)
     page.get_by_test_id("kernel-target-select").select_option("sobel_x")
     page.get_by_test_id("learn-kernel").click()
@@ -311,9 +313,10 @@ def test_learning_a_kernel_converges_to_the_target(page: Any) -> None:
         "kernel-target").locator(".dg-cell").all()]
     assert target == [-1, 0, 1, -2, 0, 2, -1, 0, 1]
     assert learned == pytest.approx(target, abs=0.05)
-    points = int(page.locator("[data-testid=kernel-loss-curve] .dg-series-val")
+    points = int(page.locator("[data-testid=kernel-loss-curve] .dg-series-train")
                  .get_attribute("data-points"))
     assert points > 10
+    page.locator(".dg-learn").screenshot(path=str(shots_dir / "digits-learn-kernel.png"))
 
 
 def test_russian_projector_and_screenshots(page: Any, watched: Any, browser: Any,

@@ -39,13 +39,15 @@ export function lineChart(svg, { series, x, y, log = false, xLabel = "", yFormat
   const axis = node("g", { class: "dg-axis" });
   axis.append(node("line", { x1: PAD.left, y1: H - PAD.bottom, x2: W - PAD.right, y2: H - PAD.bottom }));
   axis.append(node("line", { x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom }));
+  const decades = Math.floor(y1) - Math.ceil(y0) + 1;
+  const every = Math.max(1, Math.ceil(decades / 6)); // at most about six labels
   const yt = log
-    ? Array.from({ length: Math.floor(y1) - Math.ceil(y0) + 1 }, (_, i) => 10 ** (Math.ceil(y0) + i))
+    ? Array.from({ length: decades }, (_, i) => Math.ceil(y0) + i).filter((e) => e % every === 0).map((e) => 10 ** e)
     : ticks(y[0], y[1]);
   for (const v of yt) {
     const py = sy(v);
     axis.append(node("line", { class: "dg-grid-line", x1: PAD.left, y1: py, x2: W - PAD.right, y2: py }));
-    const label = yFormat ? yFormat(v) : log ? `1e${Math.round(Math.log10(v))}` : fmt(v, 2);
+    const label = yFormat ? yFormat(v) : log ? `1e${Math.round(Math.log10(v))}`.replace("-", "−") : fmt(v, 2);
     axis.append(node("text", { x: PAD.left - 5, y: py + 4, "text-anchor": "end" }, label));
   }
   for (const v of ticks(x[0], x[1], Math.min(6, Math.max(1, x[1] - x[0])))) {

@@ -1,6 +1,6 @@
 // Small dumb painters shared by the digits views: grids of numbers whose cells are tinted by a
 // colorizer, the number format that fits a cell, and element creation.
-import { fmt } from "../i18n.js";
+import { fmt, getLang } from "../i18n.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -20,6 +20,14 @@ export function short(v) {
   const a = Math.abs(v);
   if (a === 0) return "0";
   return fmt(v, a < 10 ? 2 : a < 100 ? 1 : 0);
+}
+
+/** Small numbers (losses, differences) in scientific notation: 3.2e−9 ("3,2e−9" in Russian). */
+export function sci(v, digits = 3) {
+  if (!Number.isFinite(v) || v === 0 || Math.abs(v) >= 1e-3) return fmt(v, digits);
+  const [mantissa, exponent] = v.toExponential(1).split("e");
+  const m = getLang() === "ru" ? mantissa.replace(".", ",") : mantissa;
+  return `${m.replace("-", "−")}e${exponent.replace("-", "−").replace("+", "")}`;
 }
 
 /**

@@ -3,10 +3,11 @@
 import * as api from "../api.js";
 import { fmt, getLang, t } from "../i18n.js";
 import { lineChart } from "./charts.js";
-import { maxAbs, paintGrid } from "./grids.js";
+import { maxAbs, paintGrid, sci } from "./grids.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const ZERO = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+const STEP_MS = 30; // the server computes faster than eyes follow: the page plays the steps back
 
 export class KernelLearner {
   constructor() {
@@ -61,29 +62,51 @@ export class KernelLearner {
     this.paint();
     try {
       const body = { target: $("kernel-target-select").value, steps };
-      for await (const { event, data } of api.learnKernel(body, { signal: controller.signal })) {
-        if (event === "start") {
-          this.run.target = data.target;
-          this.run.image = data.image;
-        } else if (event === "step") {
-          this.run.step = data.step;
-          this.run.kernel = data.kernel;
-          this.run.loss.push([data.step, data.loss]);
-        } else if (event === "done") {
-          this.run.done = data;
-          this.run.kernel = data.kernel;
-        } else if (event === "error") {
-          this.run.error = data.message ?? String(data);
-        }
-        this.paint();
-        if (event === "done" || event === "error") break;
+      const queue = [];
+      const played = this.play(queue, controller.signal);
+      for await (const message of api.learnKernel(body, { signal: controller.signal })) {
+        queue.push(message);
+        if (message.event === "done" || message.event === "error") break;
       }
+      queue.push(null); // the end of the stream
+      await played;
     } catch (err) {
       if (!api.isAbort(err)) this.run.error = err.status === 0 ? t("dg.error.network") : err.message;
       this.paint();
     } finally {
       if (this.controller === controller) this.controller = null;
       this.busy(false);
+    }
+  }
+
+  /** Apply the queued events one every STEP_MS, until the end marker (or Stop). */
+  async play(queue, signal) {
+    for (;;) {
+      if (signal.aborted) return;
+      const message = queue.shift();
+      if (message === null) return;
+      if (message) {
+        this.apply(message);
+        this.paint();
+      }
+      await new Promise((resolve) => { setTimeout(resolve, STEP_MS); });
+    }
+  }
+
+  apply({ event, data }) {
+    const run = this.run;
+    if (event === "start") {
+      run.target = data.target;
+      run.image = data.image;
+    } else if (event === "step") {
+      run.step = data.step;
+      run.kernel = data.kernel;
+      run.loss.push([data.step, data.loss]);
+    } else if (event === "done") {
+      run.done = data;
+      run.kernel = data.kernel;
+    } else if (event === "error") {
+      run.error = data.message ?? String(data);
     }
   }
 
@@ -107,17 +130,17 @@ export class KernelLearner {
     const lo = values.length ? 10 ** Math.floor(Math.log10(Math.min(...values))) : 1e-3;
     lineChart($("kernel-loss-curve"), {
       x: [0, run?.steps || Number($("learn-steps").value) || 150], y: [Math.min(lo, hi / 10), hi], log: true,
-      xLabel: t("dg.learn.step"), series: [{ points: losses, cls: "dg-series-val" }],
+      xLabel: t("dg.learn.step"), series: [{ points: losses, cls: "dg-series-train" }],
     });
     const status = $("learn-status");
     if (!run) status.textContent = t("dg.learn.idle");
     else if (run.error) status.textContent = run.error;
     else if (run.done) {
       const diff = Math.max(...run.done.kernel.flat().map((v, i) => Math.abs(v - run.done.target.flat()[i])));
-      status.textContent = t("dg.learn.done", { steps: run.done.steps, loss: fmt(run.done.loss, 6), diff: fmt(diff, 4) });
+      status.textContent = t("dg.learn.done", { steps: run.done.steps, loss: sci(run.done.loss, 6), diff: sci(diff, 4) });
     } else if (run.loss.length) {
       const last = run.loss[run.loss.length - 1][1];
-      status.textContent = t("dg.learn.running", { step: run.step, steps: run.steps, loss: fmt(last, 6) })
+      status.textContent = t("dg.learn.running", { step: run.step, steps: run.steps, loss: sci(last, 6) })
         + (run.image ? ` ${t("dg.learn.photo", { h: run.image[0], w: run.image[1] })}` : "");
     } else status.textContent = t("dg.train.starting");
     status.dataset.state = run?.done ? "done" : run?.error ? "error" : run ? "running" : "idle";
