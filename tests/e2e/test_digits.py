@@ -363,3 +363,25 @@ def test_no_serious_accessibility_findings(page: Any, theme: str) -> None:
         if violation["impact"] in ("serious", "critical"):
             found += [f"{violation['id']}: {node['target']}" for node in violation["nodes"][:5]]
     assert found == []
+
+
+def test_every_string_exists_in_english_and_russian(page: Any) -> None:
+    pixels = sklearn_digit(2)
+    open_page(page, f"?px={px_query(pixels)}&cell=dense:4")
+    page.get_by_test_id("cell-math").wait_for(state="visible")
+    result = page.evaluate("""async () => {
+      const { missingKeys, t } = await import('/static/js/i18n.js');
+      const used = new Set();
+      const attrs = ['i18n', 'i18nTitle', 'i18nAriaLabel', 'i18nHtml', 'i18nPlaceholder'];
+      const sel = '[data-i18n],[data-i18n-title],[data-i18n-aria-label],[data-i18n-html],'
+        + '[data-i18n-placeholder]';
+      for (const el of document.querySelectorAll(sel)) {
+        for (const a of attrs) if (el.dataset[a]) used.add(el.dataset[a]);
+      }
+      return { missing: missingKeys(), unknown: [...used].filter((k) => t(k) === k),
+               raw: document.body.innerText.match(/\\bdg\\.[a-z_.]+/g) };
+    }""")
+    assert result == {"missing": {"en": [], "ru": []}, "unknown": [], "raw": None}
+    page.get_by_test_id("lang-ru").click()
+    text = page.locator(".dg-page").inner_text()
+    assert "dg." not in text and "Every layer" not in text
