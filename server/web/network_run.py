@@ -43,6 +43,8 @@ class RunJob:
     seed: int
     outputs: set[str] | None
     render: RenderSpec | None
+    return_weights: bool | set[str] = False
+    return_input: bool = False
     results: list[LayerOutput] = field(default_factory=list)
     elapsed_ms: float = 0.0
 
@@ -149,15 +151,21 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
                          for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
         model.set_weights(loaded, seed=body.seed)
     names = {layer.name for layer in model.layers}
-    for i, name in enumerate(body.outputs or []):
-        if name not in names:
-            raise ApiError(422, "validation", f"outputs[{i}]", f"`outputs[{i}]` names "
-                           f"{name!r}, which is not a layer of the stack",
-                           accepted="layer names: " + ", ".join(layer.name for layer in
-                                                                 model.layers))
+    asked = {"outputs": body.outputs or [],
+             "return_weights": [] if isinstance(body.return_weights, bool) else
+             body.return_weights}
+    for key, listed in asked.items():
+        for i, name in enumerate(listed):
+            if name not in names:
+                raise ApiError(422, "validation", f"{key}[{i}]", f"`{key}[{i}]` names "
+                               f"{name!r}, which is not a layer of the stack",
+                               accepted="layer names: " + ", ".join(layer.name for layer in
+                                                                     model.layers))
     x = to_keras(model.as_batch(x))[0]  # checked against the model's input, channels added
     return RunJob(model, x, source, body.training, body.seed,
-                  None if body.outputs is None else set(body.outputs), body.render)
+                  None if body.outputs is None else set(body.outputs), body.render,
+                  body.return_weights if isinstance(body.return_weights, bool)
+                  else set(body.return_weights), body.return_input)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
@@ -182,17 +190,27 @@ def run(job: RunJob, settings: Settings) -> dict[str, Any]:
     start = time.perf_counter()
     job.results = job.model.run(job.x, training=job.training, seed=job.seed)
     job.elapsed_ms = (time.perf_counter() - start) * 1000.0
-    layers = layer_rows(job.results, settings, outputs=job.outputs, render=job.render)
-    return {"input_shape": list(job.model.input_shape), "input_source": job.source,
+    budget = settings.max_json_elements
+    extra: dict[str, Any] = {}
+    if job.return_input:
+        fits = job.x.size <= budget
+        budget -= job.x.size if fits else 0
+        extra["input"] = job.x if fits else None
+    layers = layer_rows(job.results, settings, outputs=job.outputs, render=job.render,
+                        return_weights=job.return_weights, budget=budget)
+    return {"input_shape": list(job.model.input_shape), "input_source": job.source, **extra,
             "layers": layers, "total_params": sum(la.params for la in job.model.layers),
             "total_macs": job.model.macs, "elapsed_ms": round(job.elapsed_ms, 3)}
 
 
 def layer_rows(results: list[LayerOutput], settings: Settings, *,
-               outputs: set[str] | None = None,
-               render: RenderSpec | None = None) -> list[dict[str, Any]]:
-    """One answer row per layer: numbers while the JSON budget lasts, range, mask, PNG."""
-    budget = settings.max_json_elements
+               outputs: set[str] | None = None, render: RenderSpec | None = None,
+               return_weights: bool | set[str] = False,
+               budget: int | None = None) -> list[dict[str, Any]]:
+    """One answer row per layer: numbers (and weights, when asked) while the JSON budget
+    lasts, the range, Dropout's mask, the PNG."""
+    if budget is None:
+        budget = settings.max_json_elements
     rows = []
     for result in results:
         layer, out = result.layer, result.output
@@ -213,6 +231,11 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
             "range": [float(out.min()), float(out.max())],
             "mask": mask if send else None,
         }
+        if return_weights is not False:
+            size = sum(w.size for w in layer.weights)
+            fits = (return_weights is True or layer.name in return_weights) and size <= budget
+            budget -= size if fits else 0
+            row["weights"] = list(layer.weights) if fits else None
         row |= ({"png": None, "grid": None} if render is None
                 else render_layer(out, render, settings.png_compress_level))
         rows.append(row)

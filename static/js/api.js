@@ -122,6 +122,9 @@ export const frames = (body, opts) => postJSON("/api/frames", body, opts);
 export const convTransposeFrames = (body, opts) => postJSON("/api/conv_transpose/frames", body, opts);
 /** POST /api/network: Keras's model.summary() for {input_shape, layers}: {layers, total_params, ...}. */
 export const network = (body, opts) => postJSON("/api/network", body, opts);
+/** POST /api/network/run: every layer's output for one input (see the schema in /docs):
+ *  {input_shape, input_source, layers: [{name, type, output_shape, output, range, mask, png, grid, weights?}], ...}. */
+export const networkRun = (body, opts) => postJSON("/api/network/run", body, opts);
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
 export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 

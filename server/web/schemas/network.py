@@ -260,6 +260,14 @@ class NetworkRunRequest(StrictModel):
                                       "answer stays within the JSON limit).")
     render: RenderSpec | None = Field(default=None, description="Also draw each layer's maps "
                                       "as a PNG grid (`png`, a data URL, with `grid`).")
+    return_weights: bool | Annotated[list[str], Field(max_length=MAX_LAYERS)] = Field(
+        default=False, description="Also answer layers' weights "
+        "(`weights`, Keras's layouts): `true` for every layer, or a list of layer names; while "
+        "the answer stays within the JSON limit (outputs are counted first). Seeded weights are "
+        "otherwise known only to the server.")
+    return_input: bool = Field(default=False, description="Also answer the input as the stack "
+                               "received it (`input`, Keras's order): a photo after resizing, "
+                               "colour conversion and `pixel_scale`.")
 
 
 class NetworkRunLayer(StrictModel):
@@ -278,6 +286,9 @@ class NetworkRunLayer(StrictModel):
                             "URL.")
     grid: dict[str, int] | None = Field(default=None, description="With `render`: count, rows, "
                                         "columns, tile height, tile width, gap of the PNG.")
+    weights: list[Any] | None = Field(default=None, description="With `return_weights`: the "
+                                      "layer's arrays in Keras's order and layouts (`[]` for a "
+                                      "layer without weights; null beyond the JSON limit).")
 
 
 class NetworkRunResponse(StrictModel):
@@ -286,6 +297,8 @@ class NetworkRunResponse(StrictModel):
     input_shape: list[int]
     input_source: dict[str, Any] = Field(description="Where the input came from and how it "
                                          "was converted (photo size, resize, colour).")
+    input: list[Any] | None = Field(default=None, description="With `return_input`: the input "
+                                    "in Keras's order (null beyond the JSON limit).")
     layers: list[NetworkRunLayer]
     total_params: int
     total_macs: int

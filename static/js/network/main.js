@@ -11,6 +11,7 @@ import { kerasCode } from "./keras.js";
 import { renderRows, FAMILY } from "./rows.js";
 import { paintSummary, showError, clearErrors, split } from "./view.js";
 import { onFollow } from "../live/follow.js";
+import { mountRun } from "./run.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
@@ -21,6 +22,7 @@ const inputs = ["h", "w", "c"].map((k) => byId(`input-${k}`));
 const initial = stackFromQuery(location.search) || presetStack("lesson");
 const store = createStore({ input: initial.input, layers: initial.layers });
 const latest = api.latestOnly();
+let runner = null; // running the stack on a photo (run.js): its options join the URL, its maps the cards
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
 const count = (n) => n.toLocaleString(document.documentElement.lang === "ru" ? "ru-RU" : "en-US");
@@ -136,6 +138,7 @@ const refresh = debounce(compute, 150);
 function rebuild() {
   renderRows(list, store.get("layers"), { onEdit, onTool });
   byId("layer-empty").hidden = store.get("layers").length > 0;
+  runner?.rows(); // the run's feature maps go back under the fresh cards
 }
 
 function syncInputs() {
@@ -144,7 +147,7 @@ function syncInputs() {
 
 function mirror() {
   const state = store.get();
-  history.replaceState(null, "", `${location.pathname}?${stackToQuery(state)}`);
+  history.replaceState(null, "", `${location.pathname}?${stackToQuery(state)}${runner ? runner.query() : ""}`);
   $("code", byId("keras-code")).textContent = kerasCode(state);
 }
 
@@ -191,11 +194,13 @@ store.on("change", ({ keys, meta }) => {
   if (keys.includes("input") && !meta.edit) syncInputs();
   mirror();
   refresh();
+  runner?.stackChanged(keys, meta);
 });
 document.addEventListener("langchange", () => { addButtons(); rebuild(); compute(); });
 
 // A student's copy of this page (live room) follows the teacher's stack in place.
 onFollow((query) => { const stack = stackFromQuery(query); if (!stack) return false; store.set(stack); return true; });
+runner = mountRun({ stack: store, list, onMirror: () => mirror() });
 applyI18n(); // this page's strings arrived after base.html labelled the page
 addButtons();
 rebuild();
