@@ -73,29 +73,66 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for the session.
+
+    Its contexts let Playwright's own scripts past the Content-Security-Policy unless a test
+    asks otherwise (``bypass_csp=False``, see `context` and `strict_page`).
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        new_context = b.new_context
+
+        def context_past_csp(**options: Any) -> Any:
+            options.setdefault("bypass_csp", True)
+            return new_context(**options)
+
+        b.new_context = context_past_csp  # type: ignore[method-assign]
         try:
             yield b
         finally:
             b.close()
 
 
-@pytest.fixture
-def context(browser: object) -> Iterator[object]:
-    """A fresh browser context (empty localStorage) at laptop size."""
+def _new_context(browser: object, *, bypass_csp: bool) -> Any:
     ctx = browser.new_context(  # type: ignore[attr-defined]
         viewport={"width": 1280, "height": 800}, locale="en-US",
-        permissions=["clipboard-read", "clipboard-write"],
+        permissions=["clipboard-read", "clipboard-write"], bypass_csp=bypass_csp,
     )
     ctx.set_default_timeout(15_000)
+    return ctx
+
+
+@pytest.fixture
+def context(browser: object) -> Iterator[object]:
+    """A fresh browser context (empty localStorage) at laptop size.
+
+    Playwright evaluates a string predicate of `wait_for_function` that is not true at once
+    with ``eval`` inside the page, which our Content-Security-Policy refuses: whether a test
+    passed would then depend on timing. These contexts let Playwright's own scripts run; the
+    pages' compliance with the policy is tested in `strict_page` contexts, which bypass
+    nothing (tests/e2e/test_security_policy.py).
+    """
+    ctx = _new_context(browser, bypass_csp=True)
     try:
         yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def strict_page(browser: object, live_server: str) -> Iterator[object]:
+    """A watched page in a context that enforces the Content-Security-Policy as sent."""
+    ctx = _new_context(browser, bypass_csp=False)
+    pg = ctx.new_page()
+    errors = watch_console(pg)
+    pg.base_url = live_server
+    try:
+        yield pg
+        assert errors == [], f"console errors or page errors: {errors}"
     finally:
         ctx.close()
 
