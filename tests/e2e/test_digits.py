@@ -126,6 +126,16 @@ def test_drawing_stroke_by_stroke_is_read(page: Any, strokes: Any, digit: int) -
     assert float(cell(page, "conv2d", 0, 0, 0).get_attribute("data-value")) == pytest.approx(first)
 
 
+def test_page_works_under_the_content_security_policy(strict_page: Any) -> None:
+    page = strict_page
+    open_page(page)
+    answer = draw(page, SEVEN)
+    assert page.get_by_test_id("prediction").inner_text() == str(answer["label"])
+    cell(page, "conv2d", 3, 3, 0).click()
+    page.get_by_test_id("cell-math").wait_for(state="visible")
+    assert "✓" in page.get_by_test_id("math-check").inner_text()
+
+
 def test_clear_empties_the_page(page: Any) -> None:
     open_page(page)
     draw(page, ONE)
