@@ -288,6 +288,7 @@ def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any,
     diagonal = sum(counts[i * 11] for i in range(10))
     assert diagonal / sum(counts) > 0.5
     page.locator(".dg-train").screenshot(path=str(shots_dir / "digits-trained.png"))
+    assert axe_findings(page) == []
     # the new weights now read the drawing: the page sends them with every prediction
     page.wait_for_function("() => document.querySelector('[data-testid=model-source]')"
                            ".dataset.model === 'trained'")
@@ -333,7 +334,9 @@ def test_russian_projector_and_screenshots(page: Any, watched: Any, browser: Any
                                            live_server: str, shots_dir: Path) -> None:
     pixels = sklearn_digit(7)
     query = f"?px={px_query(pixels)}&cell=conv2d_1:1,1,4"
-    open_page(page, query)
+    open_page(page)
+    draw(page, SEVEN)
+    cell(page, "conv2d_1", 1, 1, 4).click()
     page.get_by_test_id("cell-math").wait_for(state="visible")
     page.screenshot(path=str(shots_dir / "digits-1280.png"), full_page=True)
     page.get_by_test_id("projector-toggle").click()
@@ -361,18 +364,23 @@ def test_russian_projector_and_screenshots(page: Any, watched: Any, browser: Any
         ctx.close()
 
 
-@pytest.mark.parametrize("theme", ["normal", "projector"])
-def test_no_serious_accessibility_findings(page: Any, theme: str) -> None:
+def axe_findings(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-    pixels = sklearn_digit(5)
-    query = f"?px={px_query(pixels)}&cell=conv2d_1:2,1,0"
-    open_page(page, query + ("&theme=projector" if theme == "projector" else ""))
-    page.get_by_test_id("cell-math").wait_for(state="visible")
     found = []
     for violation in axe.Axe().run(page).response["violations"]:
         if violation["impact"] in ("serious", "critical"):
             found += [f"{violation['id']}: {node['target']}" for node in violation["nodes"][:5]]
-    assert found == []
+    return found
+
+
+@pytest.mark.parametrize("theme", ["normal", "projector"])
+def test_no_serious_accessibility_findings(page: Any, theme: str) -> None:
+    pixels = sklearn_digit(5)
+    query = f"?px={px_query(pixels)}&cell=conv2d_1:2,1,0"
+    open_page(page, query + ("&theme=projector" if theme == "projector" else ""))
+    page.get_by_test_id("cell-math").wait_for(state="visible")
+    assert axe_findings(page) == []
 
 
 def test_every_string_exists_in_english_and_russian(page: Any) -> None:
