@@ -61,8 +61,10 @@ export class Trainer {
     return body;
   }
 
-  status(text) {
-    $("train-status").textContent = text;
+  /** Say `key` (with `params`) under the buttons; said again in the other language on a switch. */
+  status(key, params) {
+    this.said = [key, params];
+    $("train-status").textContent = t(key, params);
   }
 
   busy(on) {
@@ -79,7 +81,7 @@ export class Trainer {
     this.run = { epochs: body.epochs, batches: 1, epoch: 0, batch: 0, trainLoss: [], trainAcc: [],
                  valLoss: [], valAcc: [], kernels: null, kernelsEpoch: null, confusion: null, done: null };
     this.busy(true);
-    this.status(t("dg.train.starting"));
+    this.status("dg.train.starting");
     $("confusion-box").hidden = true;
     $("train-progress").value = 0;
     this.repaint();
@@ -89,11 +91,11 @@ export class Trainer {
         if (event === "done" || event === "error") break;
       }
     } catch (err) {
-      if (api.isAbort(err)) this.status(t("dg.train.stopped"));
-      else if (err.status === 409) this.status(t("dg.train.mine"));
-      else if (err.status === 503) this.status(t("dg.train.busy", { s: err.retryAfter ?? 10 }));
-      else if (err.status === 0) this.status(t("dg.error.network"));
-      else this.status(t("dg.train.failed", { msg: err.message }));
+      if (api.isAbort(err)) this.status("dg.train.stopped");
+      else if (err.status === 409) this.status("dg.train.mine");
+      else if (err.status === 503) this.status("dg.train.busy", { s: err.retryAfter ?? 10 });
+      else if (err.status === 0) this.status("dg.error.network");
+      else this.status("dg.train.failed", { msg: err.message });
     } finally {
       if (this.controller === controller) this.controller = null;
       this.busy(false);
@@ -110,7 +112,7 @@ export class Trainer {
       run.epochs = data.epochs;
       run.batches = data.batches;
       run.sizes = data;
-      this.status(t("dg.train.sizes", { train: data.train_size, test: data.test_size, batches: data.batches }));
+      this.status("dg.train.sizes", { train: data.train_size, test: data.test_size, batches: data.batches });
     } else if (event === "batch") {
       run.batches = data.batches || run.batches;
       run.epoch = data.epoch;
@@ -118,7 +120,7 @@ export class Trainer {
       const x = (data.epoch - 1) + data.batch / run.batches;
       run.trainLoss.push([x, data.loss]);
       run.trainAcc.push([x, data.accuracy]);
-      this.status(t("dg.train.progress", { epoch: data.epoch, epochs: run.epochs, batch: data.batch, batches: run.batches }));
+      this.status("dg.train.progress", { epoch: data.epoch, epochs: run.epochs, batch: data.batch, batches: run.batches });
       $("train-progress").value = x / run.epochs;
       this.curves();
     } else if (event === "epoch") {
@@ -127,8 +129,8 @@ export class Trainer {
       run.kernels = data.kernels;
       run.kernelsEpoch = data.epoch;
       $("train-progress").value = data.epoch / run.epochs;
-      this.status(t("dg.train.epoch_done", { epoch: data.epoch, epochs: run.epochs,
-                                             loss: fmt(data.val_loss, 3), acc: fmt(100 * data.val_accuracy, 1) }));
+      this.status("dg.train.epoch_done", { epoch: data.epoch, epochs: run.epochs,
+                                             loss: fmt(data.val_loss, 3), acc: fmt(100 * data.val_accuracy, 1) });
       this.curves();
       this.kernels();
     } else if (event === "done") {
@@ -136,11 +138,11 @@ export class Trainer {
       run.confusion = data.confusion;
       $("train-progress").value = 1;
       this.confusion();
-      this.status(t("dg.train.done", { s: fmt(data.seconds, 1), acc: fmt(100 * data.test_accuracy, 1),
-                                       n: data.confusion.flat().reduce((a, b) => a + b, 0) }));
+      this.status("dg.train.done", { s: fmt(data.seconds, 1), acc: fmt(100 * data.test_accuracy, 1),
+                                       n: data.confusion.flat().reduce((a, b) => a + b, 0) });
       this.onTrained({ weights: data.weights, test_accuracy: data.test_accuracy });
     } else if (event === "error") {
-      this.status(t("dg.train.failed", { msg: data.message ?? String(data) }));
+      this.status("dg.train.failed", { msg: data.message ?? String(data) });
     }
   }
 
@@ -196,6 +198,7 @@ export class Trainer {
   }
 
   repaint() {
+    if (this.said) this.status(...this.said);
     this.curves();
     this.kernels();
     this.confusion();
