@@ -47,6 +47,12 @@ def get_network(request: Request) -> HTMLResponse:
     return _page(request, "network.html")
 
 
+@router.get("/digits", response_class=HTMLResponse)
+def get_digits(request: Request) -> HTMLResponse:
+    """The trained digit network: draw a digit, see every layer, watch it train."""
+    return _page(request, "digits.html")
+
+
 @router.get("/room/{code}", response_class=HTMLResponse)
 def get_room(request: Request, code: str) -> HTMLResponse:
     """A student's page in a live room: it follows the teacher's page."""

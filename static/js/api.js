@@ -14,6 +14,7 @@ export class ApiError extends Error {
     this.suggestion = envelope.suggestion ?? null;
     this.alternatives = envelope.alternatives ?? [];
     this.errors = envelope.errors ?? [];
+    this.retryAfter = envelope.retryAfter ?? null;
   }
 }
 
@@ -26,6 +27,8 @@ async function errorFrom(response) {
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
   const env = { status: response.status, ...(body && typeof body === "object" ? body : {}) };
+  const retry = Number(response.headers.get("Retry-After"));
+  if (retry > 0) env.retryAfter = retry;
   if (!env.message && body && body.detail !== undefined) {
     // A handler the envelope does not cover yet: still give the user a sentence.
     const d = body.detail;
@@ -150,6 +153,68 @@ export async function framesAnimation(body, opts = {}) {
 export async function convTransposeAnimation(body, opts = {}) {
   return (await request("/api/conv_transpose/animation", { ...opts, method: "POST", json: body })).blob();
 }
+
+// ---- the digit network (POST bodies and answers: server/web/routes/digits.py) ----
+
+/** GET /api/digits/model: {input_shape, layers, weights, pixel_scale, test_accuracy, seed, ...}. */
+export const digitsModel = (opts) => getJSON("/api/digits/model", opts);
+/** POST /api/digits/predict: {label, probabilities, pixels, reduction, layers}. */
+export const digitsPredict = (body, opts) => postJSON("/api/digits/predict", body, opts);
+
+/**
+ * Read a text/event-stream answer as {event, data} objects (data parsed as JSON). EventSource
+ * cannot POST, so the stream is read from fetch's body; aborting `signal` closes it, which the
+ * server takes as "stop".
+ */
+async function* serverEvents(path, json, { signal } = {}) {
+  const response = await request(path, { method: "POST", json, signal, accept: "text/event-stream" });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      let cut;
+      while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut).replace(/^\r?\n\r?\n/, "");
+        const message = parseEvent(block);
+        if (message) yield message;
+      }
+      if (done) break;
+    }
+    const last = parseEvent(buffer);
+    if (last) yield last;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function parseEvent(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  if (!data.length) return null;
+  const text = data.join("\n");
+  try {
+    return { event, data: JSON.parse(text) };
+  } catch {
+    return { event, data: text };
+  }
+}
+
+/** POST /api/digits/train: events start, batch, epoch, done, error (one job per `client`). */
+export const digitsTrain = (body, opts) => serverEvents("/api/digits/train", body, opts);
+/** POST /api/learn/kernel: events start, step, done (gradient descent towards a hidden kernel). */
+export const learnKernel = (body, opts) => serverEvents("/api/learn/kernel", body, opts);
 
 // ---- cancellation ----------------------------------------------------------
 
