@@ -11,20 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError, ShapeError
+from .errors import ShapeError
+from .shapes import real_array
 
 __all__ = ["dense", "flatten"]
-
-
-def _real(a: Any, name: str) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "biuf":
-        raise ParameterError(
-            f"`{name}` must hold real numbers, got an array of dtype {arr.dtype}",
-            param=name,
-            accepted="an array of real numbers",
-        )
-    return arr
 
 
 def _float_dtype(*arrays: np.ndarray) -> type[np.floating[Any]]:
@@ -63,7 +53,7 @@ def dense(x: Any, w: Any, bias: Any = None) -> np.ndarray:
     >>> dense([1.0, 2.0], [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], bias=[0.5, 0.0, -3.0])
     array([1.5, 2. , 0. ])
     """
-    xa, wa = _real(x, "input"), _real(w, "weights")
+    xa, wa = real_array(x, "input"), real_array(w, "weights")
     if wa.ndim != 2:
         raise ShapeError(
             f"the dense weights must have shape (in, units), got {wa.shape}",
@@ -79,7 +69,7 @@ def dense(x: Any, w: Any, bias: Any = None) -> np.ndarray:
         )
     arrays = [xa, wa]
     if bias is not None:
-        ba = _real(bias, "bias")
+        ba = real_array(bias, "bias")
         if ba.ndim > 1 or (ba.ndim == 1 and ba.shape[0] != wa.shape[1]):
             raise ShapeError(
                 f"`bias` must be a number or have {wa.shape[1]} values (one per unit), got "
@@ -123,7 +113,7 @@ def flatten(x: Any, *, channels_last: bool = False) -> np.ndarray:
     >>> flatten(m, channels_last=True)
     array([0, 4, 1, 5, 2, 6, 3, 7])
     """
-    xa = _real(x, "input")
+    xa = real_array(x, "input")
     if channels_last and xa.ndim > 1:
         xa = np.moveaxis(xa, 0, -1)
     return xa.reshape(-1)

@@ -25,19 +25,9 @@ from ._pool_backward import pool_grads
 from .errors import ParameterError, ShapeError
 from .methods.plan import make_plan, working_dtype
 from .pooling import pool_geometry
+from .shapes import real_array
 
 __all__ = ["conv_backward", "pool_backward"]
-
-
-def _real(value: Any, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise ParameterError(
-            f"`{name}` must hold real numbers, got an array of dtype {arr.dtype}",
-            param=name,
-            accepted="a nested list or array of real numbers",
-        )
-    return arr
 
 
 def _sample(xa: np.ndarray, batch: Any) -> np.ndarray:
@@ -141,9 +131,9 @@ def conv_backward(
     ...                                 padding="same", batch=True)]
     [(32, 1, 8, 8), (8, 1, 3, 3), (8,)]
     """
-    xa = _real(x, "input")
-    wa = _real(w, "kernel")
-    ga = _real(grad_out, "grad_out")
+    xa = real_array(x, "input")
+    wa = real_array(w, "kernel")
+    ga = real_array(grad_out, "grad_out")
     plan = make_plan(
         _sample(xa, batch), wa, bias=None, stride=stride, padding=padding,
         padding_mode=padding_mode, dilation=dilation, groups=groups, flip=False, tile_bytes=None,
@@ -230,8 +220,8 @@ def pool_backward(
     array([[1., 1., 2., 2.],
            [1., 1., 2., 2.]])
     """
-    xa = _real(x, "input")
-    ga = _real(grad_out, "grad_out")
+    xa = real_array(x, "input")
+    ga = real_array(grad_out, "grad_out")
     geo = pool_geometry(
         _sample(xa, batch), mode=mode, kernel_size=kernel_size, stride=stride, padding=padding,
         dilation=dilation, ceil_mode=ceil_mode, count_include_pad=count_include_pad,

@@ -28,6 +28,19 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def real_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as an array of real numbers (booleans and ints included), or a
+    `ParameterError` naming ``name`` and the dtype received (text, objects, complex)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise ParameterError(
+            f"`{name}` must hold real numbers, got an array of dtype {arr.dtype}",
+            param=name,
+            accepted="a nested list or array of real numbers",
+        )
+    return arr
+
+
 def as_tuple(value: Any, ndim: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
     """Turn an int or a sequence of ``ndim`` ints into a tuple, checking ``value >= minimum``.
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import numpy as np
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
@@ -25,7 +25,8 @@ from ..store import ImageStore
 from .errors import ApiError
 
 __all__ = ["THREAD_PARSE_BYTES", "LimiterDep", "MultipartRoute", "SettingsDep", "StoreDep",
-           "StrictJSONRoute", "admit", "cpu_limiter", "parse_json", "run_cpu", "run_io"]
+           "StrictJSONRoute", "admit", "cpu_limiter", "parse_json", "read_upload", "run_cpu",
+           "run_io"]
 
 T = TypeVar("T")
 
@@ -262,3 +263,18 @@ class MultipartRoute(APIRoute):
             return await handler(request)
 
         return multipart_handler
+
+
+UPLOAD_CHUNK = 1024 * 1024
+
+
+async def read_upload(file: UploadFile, limit: int, what: str = "files") -> bytes:
+    """The whole upload, read in chunks and refused with 413 as soon as it passes ``limit``."""
+    chunks, size = [], 0
+    while chunk := await file.read(UPLOAD_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", "file", f"`file` is larger than the limit of "
+                           f"{limit} bytes", accepted=f"{what} of at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

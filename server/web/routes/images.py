@@ -10,8 +10,7 @@ from starlette.responses import Response
 from ...imaging.decode import downscale
 from ...imaging.encode import encode_png
 from ...store import StoredImage
-from ..deps import LimiterDep, MultipartRoute, SettingsDep, StoreDep, run_cpu, run_io
-from ..errors import ApiError
+from ..deps import LimiterDep, MultipartRoute, SettingsDep, StoreDep, read_upload, run_cpu, run_io
 from ..schemas.errors import ERROR_RESPONSES
 from ..schemas.misc import ImageResponse
 
@@ -19,7 +18,6 @@ router = APIRouter(prefix="/api", tags=["images"], route_class=MultipartRoute,
                    responses=ERROR_RESPONSES)
 
 _IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: an id never changes
-_CHUNK = 1024 * 1024
 
 
 def image_response(record: StoredImage) -> ImageResponse:
@@ -39,15 +37,8 @@ async def upload_image(
     settings: SettingsDep, store: StoreDep, limiter: LimiterDep, response: Response,
 ) -> ImageResponse:
     """Upload an image; the same bytes always get the same id, usable as `image_id`."""
-    limit = settings.max_upload_bytes
-    chunks, size = [], 0
-    while chunk := await file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", "file", f"`file` is larger than the limit of "
-                           f"{limit} bytes", accepted=f"files of at most {limit} bytes")
-        chunks.append(chunk)
-    record = await run_cpu(limiter, store.add, b"".join(chunks))
+    data = await read_upload(file, settings.max_upload_bytes)
+    record = await run_cpu(limiter, store.add, data)
     response.headers["Location"] = f"/api/images/{record.id}"
     return image_response(record)
 

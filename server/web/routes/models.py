@@ -11,17 +11,13 @@ from ...nn.keras_files import ModelFile
 from ...nn.model import Sequential
 from ...nn.summary import summary_of
 from ...store import ModelStore
-from ..deps import LimiterDep, MultipartRoute, SettingsDep, run_cpu, run_io
-from ..errors import ApiError
+from ..deps import LimiterDep, MultipartRoute, SettingsDep, read_upload, run_cpu, run_io
 from ..responses import json_response
 from ..schemas.errors import ERROR_RESPONSES
 from ..schemas.network import ModelResponse
 
 router = APIRouter(prefix="/api", tags=["networks"], route_class=MultipartRoute,
                    responses=ERROR_RESPONSES)
-
-_CHUNK = 1024 * 1024
-
 
 def model_summary(model_id: str, model: ModelFile) -> dict[str, Any]:
     """The /api/network summary of a stored model, with its id and where it came from."""
@@ -48,16 +44,9 @@ async def upload_model(
     request: Request, settings: SettingsDep, limiter: LimiterDep, response: Response,
 ) -> Response:
     """Upload a Keras model: its layers, shapes and parameter counts; usable as `model_id`."""
-    limit = settings.max_model_bytes
-    chunks, size = [], 0
-    while chunk := await file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", "file", f"`file` is larger than the limit of "
-                           f"{limit} bytes", accepted=f"model files of at most {limit} bytes")
-        chunks.append(chunk)
+    data = await read_upload(file, settings.max_model_bytes, "model files")
     store = models_of(request)
-    model_id, model = await run_cpu(limiter, store.add, b"".join(chunks), file.filename)
+    model_id, model = await run_cpu(limiter, store.add, data, file.filename)
     summary = await run_cpu(limiter, model_summary, model_id, model)
     return json_response(summary, status_code=201,
                          headers={"Location": f"/api/models/{model_id}"})
