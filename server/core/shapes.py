@@ -49,6 +49,13 @@ def as_tuple(value: Any, ndim: int, name: str, *, minimum: int = 1) -> tuple[int
     >>> as_tuple([1, 2], 2, "dilation")
     (1, 2)
     """
+    # the common, valid forms first: this runs several times per call of every core function,
+    # so a training step on small batches spends real time here (`type(v) is int` excludes bool)
+    if type(value) is int and value >= minimum:
+        return (value,) * ndim
+    if (type(value) is tuple and len(value) == ndim
+            and all(type(v) is int and v >= minimum for v in value)):
+        return value
     ints = "such ints" if ndim != 1 else "such int"
     accepted = f"an int >= {minimum} or a list of {ndim} {ints} (one per spatial axis)"
     if _is_int(value):
@@ -100,6 +107,10 @@ def resolve_padding(
     ndim = len(spatial_shape)
     strides = as_tuple(stride, ndim, "stride")
     dilations = as_tuple(dilation, ndim, "dilation")
+    if type(padding) is tuple and len(padding) == ndim and all(
+            type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int
+            and p[0] >= 0 and p[1] >= 0 for p in padding):
+        return padding  # already resolved (what `resolve_padding` returns): nothing to check
     if isinstance(padding, str):
         word = padding.lower()
         if word == "valid":
