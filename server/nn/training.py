@@ -8,6 +8,7 @@ callback may ask to stop (return ``False``).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,11 @@ from .optimizers import Optimizer
 __all__ = ["Progress", "evaluate", "fit", "one_blas_thread", "train_step"]
 
 
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limiter: Any = None
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the enclosed NumPy calls on one BLAS thread.
@@ -33,9 +39,23 @@ def one_blas_thread() -> Iterator[None]:
     splits some of them over its threads, which then spend longer waking and spinning than
     computing, and on a shared 2-core server they also take the core other requests need.
     Measured on the digit network: 2.9 s for the whole run on one thread, 24 s on two.
+
+    The limit is the process's (OpenBLAS has one thread count), so overlapping runs share one:
+    the first sets it, the last restores what was there before.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    global _limit_users, _limiter
+    with _limit_lock:
+        if _limit_users == 0:
+            _limiter = threadpool_limits(limits=1, user_api="blas")
+        _limit_users += 1
+    try:
         yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
 
 
 @dataclass(frozen=True)

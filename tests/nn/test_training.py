@@ -179,3 +179,22 @@ def test_training_a_batch_normalization_is_refused_by_name() -> None:
     x, y = blobs(4, 0)
     with pytest.raises(ValueError, match="batch_normalization.*cannot be trained"):
         train_step(model, to_internal(x), y, SGD(0.1), np.random.default_rng(0))
+
+
+def test_overlapping_runs_restore_the_blas_threads_once_both_end() -> None:
+    from threadpoolctl import threadpool_info
+
+    from server.nn.training import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    first, second = one_blas_thread(), one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    assert all(n == 1 for n in blas_threads())
+    first.__exit__(None, None, None)  # the other run still goes on: still one thread
+    assert all(n == 1 for n in blas_threads())
+    second.__exit__(None, None, None)
+    assert blas_threads() == before
