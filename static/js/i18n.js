@@ -5,6 +5,8 @@
 //   data-i18n-html="key"         -> innerHTML (only for our own strings with <b>, <code>)
 //   data-i18n-title / -placeholder / -aria-label="key" -> that attribute
 // Pages add their own strings with extend({en: {...}, ru: {...}}) or in their section below.
+// A touch screen has no hover: there a key's "<key>.touch" variant, when it exists, replaces it
+// ("Hover the map" becomes "Tap or drag on the map"), in markup and in t() alike.
 
 const STORAGE_KEY = "svertka.lang";
 export const LANGS = ["en", "ru"];
@@ -18,6 +20,7 @@ const EN = {
   "nav.network": "Layer stacks",
   "nav.digits": "Digits",
   "nav.pages": "Pages",
+  "nav.menu": "Menu",
   "pg.settings": "Settings",
   "pg.more_ideas": "Why a convolution needs so few weights, and how dropout switches links off: on the step-through page",
   "theme.projector": "Projector",
@@ -175,6 +178,9 @@ const EN = {
   "pg.math.pool_pick": "{mode} over the window ({n} cells)",
   "pg.math.detail_for": "Convolution at row {r}, column {c}",
   "pg.math.pin_hint": "Click to pin, arrows to move, Esc to release; key M jumps to the map, P switches the projector view.",
+  "pg.math.pin_hint.touch": "Tap the map, or drag a finger over it, to move the window.",
+  "pg.lead.touch": "Every pixel of the feature map is a weighted sum of a small window of the input. Tap the map to see the sum.",
+  "pg.math.empty.touch": "Tap a pixel of the feature map, or drag a finger over it, to see how it was computed.",
   "pg.error.upload": "This file could not be used as an image",
   "pg.error.samples": "The kernels and sample photos could not be loaded",
   "pg.no_image": "Upload a photo (or drop or paste one) to start.",
@@ -193,6 +199,7 @@ const RU = {
   "nav.network": "Стек слоёв",
   "nav.digits": "Цифры",
   "nav.pages": "Разделы",
+  "nav.menu": "Меню",
   "pg.settings": "Настройки",
   "pg.more_ideas": "Почему свёртке хватает так мало весов и как dropout обрывает связи — на странице «По шагам»",
   "theme.projector": "Проектор",
@@ -350,6 +357,9 @@ const RU = {
   "pg.math.pool_pick": "{mode} по окну (клеток: {n})",
   "pg.math.detail_for": "Свёртка в строке {r}, столбце {c}",
   "pg.math.pin_hint": "Щелчок закрепляет, стрелки двигают, Esc отпускает; клавиша M переходит к карте, P включает вид для проектора.",
+  "pg.math.pin_hint.touch": "Коснитесь карты или проведите по ней пальцем, чтобы сдвинуть окно.",
+  "pg.lead.touch": "Каждый пиксель карты признаков — взвешенная сумма небольшого окна входа. Коснитесь карты, чтобы увидеть эту сумму.",
+  "pg.math.empty.touch": "Коснитесь пикселя карты признаков или проведите по карте пальцем, чтобы увидеть, как он посчитан.",
   "pg.error.upload": "Этот файл не удалось открыть как изображение",
   "pg.error.samples": "Не удалось загрузить ядра и примеры фото",
   "pg.no_image": "Загрузите фото (или перетащите, или вставьте его), чтобы начать.",
@@ -387,6 +397,7 @@ function guess() {
 }
 
 let current = readStored() || guess();
+const TOUCH = typeof matchMedia === "function" && matchMedia("(hover: none)").matches;
 
 export function getLang() {
   return current;
@@ -394,6 +405,7 @@ export function getLang() {
 
 /** Translate `key`, filling {name} placeholders from `params`; English, then the key, as fallback. */
 export function t(key, params) {
+  if (TOUCH && (DICT[current][`${key}.touch`] ?? EN[`${key}.touch`]) !== undefined) key = `${key}.touch`;
   let s = DICT[current][key];
   if (s === undefined) s = EN[key];
   if (s === undefined) return key;

@@ -540,7 +540,10 @@ def test_volume_from_the_form_with_two_channels_and_padding(page: Any, watched: 
     assert "2×3×3 → 2×4×4" in page.inner_text('[data-testid="shape-formula"]')
     page.keyboard.press("End")
     assert texts(page, OUTPUT) == [fmt(v) for v in expected.ravel()]
-    page.wait_for_function("() => new URLSearchParams(location.search).has('s')")
+    # the URL follows the frame after a debounce: wait for the last frame's, not just the scene's
+    page.wait_for_function("(n) => { const q = new URLSearchParams(location.search);"
+                           " return q.has('s') && q.get('frame') === String(n); }",
+                           arg=expected.size - 1)
     other = watched()
     other.goto(page.url)
     other.wait_for_selector(READY)

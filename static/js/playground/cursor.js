@@ -1,5 +1,6 @@
-// Under the cursor: hover (or tap, or arrow keys) an output pixel to fetch its frames from
-// /api/frames, paint the arithmetic panel and outline the receptive field on the input.
+// Under the cursor: hover (or tap or drag with a finger, or arrow keys) an output pixel to fetch
+// its frames from /api/frames, paint the arithmetic panel and outline the receptive field on the
+// input.
 // Hover takes priority over the pinned cell; leaving the map returns to the pinned one.
 
 import * as api from "../api.js";
@@ -93,9 +94,43 @@ export function mountCursor(store, live, { geometryOf, displayPads }) {
   }
   const scheduleMath = debounce(refreshMath, 40);
 
+  /** The cell under a finger, held to the map's edge when the finger slides past it. */
+  function cellUnder(canvas, e) {
+    const rect = canvas.getBoundingClientRect();
+    const clamp = (v, n) => Math.min(Math.max(Math.floor(v * n), 0), n - 1);
+    return [clamp((e.clientY - rect.top) / rect.height, live.out.rows),
+      clamp((e.clientX - rect.left) / rect.width, live.out.cols)];
+  }
+
+  // A finger (or a pen) has no hover: where it lands, and wherever it drags, the window is pinned
+  // (the stylesheet's touch-action keeps the page from scrolling meanwhile).
+  function mountTouch(canvas) {
+    let finger = null;
+    const pin = (e) => {
+      const cell = cellUnder(canvas, e);
+      const sel = store.get().selected;
+      if (!sel || sel[0] !== cell[0] || sel[1] !== cell[1]) store.set({ selected: cell });
+    };
+    canvas.addEventListener("pointerdown", (e) => {
+      if (e.pointerType === "mouse" || !live.out || finger !== null) return;
+      finger = e.pointerId;
+      canvas.setPointerCapture(e.pointerId);
+      live.hover = null;
+      pin(e);
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (e.pointerId === finger && live.out) pin(e);
+    });
+    const lift = (e) => { if (e.pointerId === finger) finger = null; };
+    canvas.addEventListener("pointerup", lift);
+    canvas.addEventListener("pointercancel", lift);
+  }
+
   function mountHover() {
     const canvas = $("feature-map");
+    mountTouch(canvas);
     canvas.addEventListener("pointermove", (e) => {
+      if (e.pointerType !== "mouse") return; // a finger pins instead (mountTouch)
       if (!live.out || !live.ok) return;
       const cell = cellAt(canvas, e, live.out.rows, live.out.cols);
       if (!cell || (live.hover && cell[0] === live.hover[0] && cell[1] === live.hover[1])) return;
@@ -103,7 +138,8 @@ export function mountCursor(store, live, { geometryOf, displayPads }) {
       paintOverlays(geometryOf(store.get()) ? positionsFor(cell, geometryOf(store.get())) : null);
       scheduleMath();
     });
-    canvas.addEventListener("pointerleave", () => {
+    canvas.addEventListener("pointerleave", (e) => {
+      if (e.pointerType !== "mouse") return;
       live.hover = null;
       scheduleMath();
     });

@@ -123,6 +123,7 @@ export function mountIdeas() {
       const pick = () => { focus = at; paintLinks(); };
       cell.addEventListener("mouseenter", pick);
       cell.addEventListener("focus", pick);
+      cell.addEventListener("click", pick); // a tap: a touch screen may not focus a button
     }
     const switcher = document.createElement("div");
     switcher.className = "seg-group";

@@ -92,6 +92,20 @@ function render() {
   document.querySelectorAll("[data-scene]").forEach((b) => {
     b.setAttribute("aria-pressed", String(b.dataset.scene === matchPreset(s.scene)));
   });
+  keepSceneInView(document.querySelector('.st-scene-list [aria-pressed="true"]'));
+}
+
+// On a phone the scenes are one row that scrolls inside itself: keep the chosen one in sight
+// (without scrolling the page, which scrollIntoView would do).
+let sceneInView = null;
+function keepSceneInView(chip) {
+  if (!chip || chip === sceneInView) return;
+  sceneInView = chip;
+  const list = chip.parentElement;
+  if (list.scrollWidth <= list.clientWidth) return;
+  const box = list.getBoundingClientRect();
+  const r = chip.getBoundingClientRect();
+  if (r.left < box.left || r.right > box.right) list.scrollLeft += r.left - box.left - 8;
 }
 
 function noteText(s, frame) {
@@ -218,8 +232,12 @@ function fitCells() {
   const conv = model.op === "conv" || Boolean(model.transposed);
   const multi = conv && model.C > 1;
   const projector = isProjector();
+  // A phone (the stylesheet's 560 px breakpoint): the result wraps under the input and several
+  // channels stand one per line; readable digits beat seeing it all, the page scrolls down and a
+  // wide stage scrolls inside its own box.
+  const narrow = window.matchMedia("(max-width: 560px)").matches;
   const max = projector ? 112 : 76;
-  const min = projector ? 24 : 18;
+  const min = projector ? 24 : (narrow ? 24 : 18);
   // Height: what is left of the window below the stage's top once the formula and the
   // controls are counted, so a projector shows the window and its sum without scrolling.
   const top = host.getBoundingClientRect().top + window.scrollY;
@@ -227,6 +245,7 @@ function fitCells() {
   let heightBudget = Math.max(window.innerHeight - top - below, window.innerHeight * 0.35);
   // On a laptop readable digits beat seeing everything at once: the page may scroll.
   if (!projector && !document.fullscreenElement) heightBudget = Math.max(heightBudget, window.innerHeight * 0.7);
+  if (narrow) heightBudget = Math.max(heightBudget, window.innerHeight * 1.5);
   const fit = (wide, high) => Math.floor(Math.min(width / wide, heightBudget / high));
 
   let across;
@@ -255,6 +274,14 @@ function fitCells() {
       const high = Math.max(model.C * line, results) + 1.5;
       if (fit(wide, high) > fit(across, tall)) [across, tall, beside] = [wide, high, true];
     }
+  } else if (narrow) {
+    // One line per channel (input ⊙ kernel, the partial sum wrapping under it), the result
+    // under the channels.
+    const outAcross = out.w * (multi ? 1.4 : 1) * (model.maps > 1 ? 1.6 : 1) + 1;
+    across = Math.max(inp.w + (conv ? ker.w + 3 : 6), outAcross);
+    tall = multi
+      ? model.C * (Math.max(inp.h, ker.h) + out.h + 2.5) + out.h * 1.4 + 3
+      : inp.h + out.h * (model.maps > 1 ? 2 : 1) + 4;
   } else {
     // Several channels stand in columns (input, kernel slice, partial sum under each other),
     // the result beside them; one channel reads left to right: input, kernel, output.
@@ -392,6 +419,11 @@ const gestures = {
     store.set({ pin: same ? null : cell });
   },
   hoverWeight(w) { store.set({ weight: w }); },
+  tapWeight(w) {
+    const cur = store.get("weight");
+    const same = cur && cur.c === w.c && cur.tap.every((v, i) => v === w.tap[i]);
+    store.set({ weight: same ? null : w, hover: null });
+  },
   pickMap(f) { goTo(f * model.P + (store.get("frame") % model.P)); },
 };
 

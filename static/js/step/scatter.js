@@ -47,8 +47,8 @@ export function buildScatter(root, model, on) {
       return;
     }
     cell.dataset.base = "st-cell";
-    cell.addEventListener("mouseenter", () => on.hoverCell([current.map, ...toOut(at)]));
-    cell.addEventListener("mouseleave", () => on.hoverCell(null));
+    cell.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") on.hoverCell([current.map, ...toOut(at)]); });
+    cell.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") on.hoverCell(null); });
     cell.addEventListener("click", () => on.clickCell([current.map, ...toOut(at)]));
   });
 

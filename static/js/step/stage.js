@@ -92,8 +92,8 @@ export function channelLabel(model, c) {
 
 /**
  * Lay out the stage for `model` inside `root`. `on` receives user gestures:
- * on.hoverCell([f, r, q] | null), on.clickCell([f, r, q]), on.hoverWeight({c, i, j} | null),
- * on.pickMap(f).
+ * on.hoverCell([f, r, q] | null), on.clickCell([f, r, q]), on.hoverWeight({c, tap} | null),
+ * on.tapWeight({c, tap}) (a finger), on.pickMap(f).
  */
 export function buildStage(root, model, on) {
   root.replaceChildren();
@@ -134,8 +134,10 @@ export function buildStage(root, model, on) {
         showPartials ? el("span", { class: "st-down", text: " ↓" }) : null));
       kernel = volume(model.kshape, "kernel", `kernel-grid-${c}`);
       eachCell(kernel, model.kshape, (cell, tap) => {
-        cell.addEventListener("mouseenter", () => on.hoverWeight({ c, tap }));
-        cell.addEventListener("mouseleave", () => on.hoverWeight(null));
+        cell.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") on.hoverWeight({ c, tap }); });
+        cell.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") on.hoverWeight(null); });
+        // a finger has no hover: a tap shows what the weight multiplies, a second tap hides it
+        cell.addEventListener("pointerup", (e) => { if (e.pointerType !== "mouse") on.tapWeight({ c, tap }); });
       });
       const kcap = model.C > 1 ? t("st.kernel.slice", { c: channelLabel(model, c) }) : t("st.kernel");
       const turnedCap = model.flip || model.transposed ? `${kcap} · ${t("st.kernel.flipped")}` : kcap;
@@ -175,8 +177,9 @@ export function buildStage(root, model, on) {
   for (const g of [output, pre, ...rows.map((r) => r.partial)]) {
     if (!g) continue;
     eachCell(g, model.oshape, (cell, at) => {
-      cell.addEventListener("mouseenter", () => on.hoverCell([current.map, ...at]));
-      cell.addEventListener("mouseleave", () => on.hoverCell(null));
+      // Only a mouse hovers: a tap would leave a hover behind that outlives the pin it made.
+      cell.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") on.hoverCell([current.map, ...at]); });
+      cell.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") on.hoverCell(null); });
       cell.addEventListener("click", () => on.clickCell([current.map, ...at]));
     });
   }
