@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from event_loop import run_async
 from websockets.asyncio.client import ClientConnection, connect
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -38,22 +38,7 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
             while _opened:
                 await _opened.pop().ws.close()
 
-    # A thread of its own: Playwright's sync API (the e2e tests, same pytest session) keeps an
-    # event loop running in the main thread, where asyncio.run() would refuse to start.
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = asyncio.run(main())
-        except BaseException as exc:  # re-raised in the test's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="rooms-test-loop")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    return run_async(main)
 
 
 def free_port() -> int:

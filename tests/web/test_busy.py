@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
+from event_loop import run_async
 
 from server.web.deps import cpu_limiter, run_cpu
 from server.web.errors import ApiError
@@ -42,7 +43,7 @@ def test_run_cpu_refuses_when_slots_and_queue_full() -> None:
         assert refused.value.headers == {"Retry-After": "1"}
         assert await run_cpu(limiter, int, "7") == 7  # free again
 
-    anyio.run(main)
+    run_async(main)
 
 
 def test_api_answers_503_with_retry_after_when_queue_full(

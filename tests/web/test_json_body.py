@@ -5,19 +5,19 @@ small one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 import httpx
 import orjson
 import pytest
+from event_loop import run_async
 
 from server.config import Settings
 from server.web import deps
 from server.web.app import create_app
 
-T = TypeVar("T")
 JSON = {"content-type": "application/json"}
 SMALL = b'{"input": [[1, 2], [3, 4]], "kernel": [[1]]}'
 
@@ -30,13 +30,6 @@ def _big_body(text: bytes = b"1") -> bytes:
     return body
 
 
-def _run(func: Callable[[], Awaitable[T]]) -> T:
-    """Run ``func`` on an event loop in a thread of its own: the browser tests' Playwright keeps
-    a loop running on the main thread for the whole session, where `anyio.run` would refuse."""
-    with anyio.from_thread.start_blocking_portal() as portal:
-        return portal.call(func)
-
-
 def _post_in_loop(app: Any, body: bytes) -> tuple[httpx.Response, threading.Thread]:
     """POST ``body`` to /api/conv in an event loop of our own; answer it and the loop's thread."""
 
@@ -46,7 +39,7 @@ def _post_in_loop(app: Any, body: bytes) -> tuple[httpx.Response, threading.Thre
             return await client.post("/api/conv", content=body, headers=JSON), \
                 threading.current_thread()
 
-    return _run(run)
+    return run_async(run)
 
 
 def _record_threads(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
@@ -120,7 +113,7 @@ def test_health_answers_while_big_body_parses(settings: Settings,
         assert answers["health"].status_code == 200
         assert answers["big"].status_code == 200, answers["big"].text
 
-    _run(run)
+    run_async(run)
 
 
 def _assert_big_error(make_client: Callable[..., Any], assert_error: Any, body: bytes,

@@ -28,7 +28,10 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def api_schema(app: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return schemathesis.openapi.from_asgi("/openapi.json", app)
+        # Training streams run for seconds per generated case (30 epochs of batch 8 are real
+        # work): their own tests (tests/web/test_api_digits.py) check every bad input instead.
+        return schemathesis.openapi.from_asgi("/openapi.json", app).exclude(
+            path_regex=r"^/api/(digits/train|learn/kernel)$")
 
 
 @schema.parametrize()
