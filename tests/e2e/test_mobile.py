@@ -106,7 +106,7 @@ def _cell_at(pg: Any, fx: float, fy: float) -> tuple[list[int], dict[str, float]
 # ---- fitting the screen ---------------------------------------------------------------------
 
 PAGES = ["/", "/step?scene=conv5x5", "/step?scene=rgb", "/step?scene=filters",
-         "/step?scene=volume3d", "/step?scene=t_stride_pad", "/network", "/room"]
+         "/step?scene=volume3d", "/step?scene=t_stride_pad", "/network", "/digits", "/room"]
 
 
 @pytest.mark.parametrize("width", [360, 390, 430])
@@ -201,7 +201,7 @@ def test_projector_toggle_works_from_the_menu(device: Any) -> None:
 
 # ---- fingers ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/step?scene=rgb", "/network"])
+@pytest.mark.parametrize("path", ["/", "/step?scene=rgb", "/network", "/digits"])
 @pytest.mark.parametrize("projector", [False, True], ids=["normal", "projector"])
 def test_controls_are_finger_sized_on_a_touch_screen(device: Any, path: str,
                                                      projector: bool) -> None:
