@@ -241,3 +241,34 @@ def test_screenshots_of_an_open_model(page: Any, shots_dir: Path, view: str) -> 
     if view == "russian":
         assert "Ваша модель" in page.get_by_test_id("model-banner").inner_text()
     page.screenshot(path=str(shots_dir / f"network-model-{view}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("theme", ["normal", "projector"])
+def test_open_model_and_refusal_have_no_serious_accessibility_findings(page: Any,
+                                                                      theme: str) -> None:
+    from tests.e2e.test_accessibility import _findings, _settle
+
+    page.allow_console(r"status of 422")
+    open_page(page, "" if theme == "normal" else "?theme=projector")
+    upload(page, "convnet2d.keras")
+    wait_model(page, api_model(page, "convnet2d.keras"))
+    wait_maps(page)
+    _settle(page)
+    assert _findings(page) == []
+    upload(page, "custom.keras")
+    page.get_by_test_id("model-error").wait_for(state="visible")
+    _settle(page)
+    assert _findings(page) == []
+
+
+def test_a_model_opens_and_runs_when_the_policy_applies(strict_page: Any) -> None:
+    page = strict_page
+    open_page(page)
+    upload(page, "chain.keras")
+    wait_model(page, api_model(page, "chain.keras"))
+    page.get_by_test_id("sample-coffee").click()  # chain.keras takes 2 channels: no photo fits
+    page.allow_console(r"status of 422")
+    page.get_by_test_id("run-network").click()
+    error = page.get_by_test_id("run-error")
+    error.wait_for(state="visible")
+    assert "[9, 9, 2]" in error.inner_text()
