@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -191,7 +192,7 @@ def test_an_evicted_model_says_upload_again(page: Any) -> None:
                            " === '34826'")  # the lesson's stack instead
 
 
-def test_editor_builds_conv1d_and_zero_padding2d(page: Any) -> None:
+def test_editor_builds_conv1d_and_zero_padding2d(page: Any, shots_dir: Path) -> None:
     open_page(page, "?input=20x3&layers=")
     assert page.get_by_test_id("input-rank").input_value() == "2"
     assert page.get_by_test_id("input-steps").input_value() == "20"
@@ -199,6 +200,7 @@ def test_editor_builds_conv1d_and_zero_padding2d(page: Any) -> None:
     add.locator("[data-type=Conv1D]").click()
     page.wait_for_function("document.querySelector('[data-testid=param-total]').dataset.value"
                            " === String((3 * 3 + 1) * 8)")
+    page.screenshot(path=str(shots_dir / "network-editor-conv1d.png"))
     first = rows(page).nth(0)
     assert first.get_by_test_id("layer-shape").inner_text() == "18 × 8"
     first.get_by_test_id("arg-kernel_size").fill("5")
@@ -272,3 +274,43 @@ def test_a_model_opens_and_runs_when_the_policy_applies(strict_page: Any) -> Non
     error = page.get_by_test_id("run-error")
     error.wait_for(state="visible")
     assert "[9, 9, 2]" in error.inner_text()
+
+
+def test_a_model_dropped_on_the_page_opens(page: Any) -> None:
+    open_page(page)
+    data = list((FIXTURES / "conv1d.keras").read_bytes())
+    page.evaluate("""(bytes) => {
+      const file = new File([new Uint8Array(bytes)], 'conv1d.keras');
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      const target = document.querySelector('[data-testid=layer-list]');
+      for (const type of ['dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true,
+                                                   cancelable: true }));
+      }
+    }""", data)
+    summary = api_model(page, "conv1d.keras")
+    wait_model(page, summary)
+    assert page.get_by_test_id("model-name").inner_text() == "conv1d.keras"
+    assert rows(page).nth(0).get_by_test_id("layer-shape").inner_text() == "10 × 4"
+    assert "[20, 3]" not in page.get_by_test_id("model-facts").inner_text()
+    assert "20 × 3" in page.get_by_test_id("model-facts").inner_text()
+    assert "keras.Input(shape=(20, 3))" in page.get_by_test_id("keras-code").inner_text()
+
+
+def test_export_of_an_open_model_names_it(page: Any) -> None:
+    open_page(page)
+    upload(page, "chain.keras")
+    summary = api_model(page, "chain.keras")
+    wait_model(page, summary)
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda r: sent.append(r.post_data_json)
+            if "/api/network/export" in r.url else None)
+    with page.expect_download() as info:
+        page.get_by_test_id("export-npz").click()
+    path = info.value.path()
+    assert sent == [{"model_id": summary["id"]}]
+    with np.load(path) as weights:  # the file's own layer names and layouts
+        assert sorted(weights.files) == ["features/bias", "features/kernel", "logits/bias",
+                                         "logits/kernel"]
+        assert weights["features/kernel"].shape == (3, 3, 2, 3)
