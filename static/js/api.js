@@ -132,6 +132,15 @@ export async function networkExport(body, format, opts = {}) {
   const path = `/api/network/export?format=${encodeURIComponent(format)}`;
   return (await request(path, { ...opts, method: "POST", json: body })).blob();
 }
+/** POST /api/models: a Keras file (.keras or .h5) read as data; answers {id, format,
+ *  keras_version, input_shape, layers: [{name, type, output_shape, params, config, ...}], ...}. */
+export async function uploadModel(file, opts = {}) {
+  const form = new FormData();
+  form.append("file", file, file.name || "model.keras");
+  return (await request("/api/models", { ...opts, method: "POST", body: form })).json();
+}
+/** GET /api/models/{id}: an uploaded model's summary (404 once it was evicted). */
+export const getModel = (id, opts) => getJSON(`/api/models/${encodeURIComponent(id)}`, opts);
 /** POST /api/dropout: {shape, output, mask, kept, p, seed, training}. */
 export const dropout = (body, opts) => postJSON("/api/dropout", body, opts);
 

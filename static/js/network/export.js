@@ -1,6 +1,7 @@
 // Download buttons of the layer-stack page: the stack and its weights as a PyTorch or Keras zip,
 // or the weights as .npz (POST /api/network/export). `extra()` adds request fields, e.g. the
-// photo a run used (`image_id`), so the scripts print the output for that same input.
+// photo a run used (`image_id`), so the scripts print the output for that same input;
+// `request()` replaces the stack (e.g. `{model_id}` for an uploaded model) when it answers one.
 import "./matrix_strings.js";
 import * as api from "../api.js";
 import { t } from "../i18n.js";
@@ -16,7 +17,7 @@ function save(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function mountExport(panel, store, { extra = () => ({}) } = {}) {
+export function mountExport(panel, store, { extra = () => ({}), request = () => null } = {}) {
   const body = panel.querySelector("[data-export]");
   const lead = Object.assign(document.createElement("p"), { className: "caption" });
   const row = Object.assign(document.createElement("div"), { className: "mx-export-row" });
@@ -44,7 +45,8 @@ export function mountExport(panel, store, { extra = () => ({}) } = {}) {
     const { input, layers } = store.get();
     button.disabled = true;
     try {
-      const blob = await api.networkExport({ input_shape: input, layers, seed: 0, ...extra() }, button.dataset.format);
+      const base = request() || { input_shape: input, layers, seed: 0 };
+      const blob = await api.networkExport({ ...base, ...extra() }, button.dataset.format);
       error.hidden = true;
       save(blob, button.dataset.filename);
     } catch (err) {

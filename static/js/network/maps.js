@@ -197,6 +197,7 @@ export async function paintMaps(list, answer, { layers, training, onOpen }) {
     if (!row) return;
     const layer = layers[i] || {};
     const box = el("div", { class: "nr-maps", "data-testid": "layer-maps", "data-layer": row.name,
+                            "data-min": String(row.range[0]), "data-max": String(row.range[1]),
                             "aria-label": t("nr.maps", { name: row.name }), role: "group" });
     if (row.type === "Dropout" && training && row.mask) dropoutPair(box, row, layer);
     else if (row.type === "Dropout" && !training) {
@@ -205,6 +206,9 @@ export async function paintMaps(list, answer, { layers, training, onOpen }) {
     if (row.type !== "Dropout" || !training) {
       if (row.png && row.grid && images[i]) thumbnails(box, row, images[i], { layerIndex: i, onOpen });
       else if (row.output_shape.length === 1) vector(box, row, layer);
+      else if (row.output_shape.length === 4) {
+        box.append(el("p", { class: "nr-caption", text: t("nm.vector.volume", { lo: fmt(row.range[0], 3), hi: fmt(row.range[1], 3) }) }));
+      }
     }
     li.append(box);
   });

@@ -2,7 +2,7 @@
 // empty slots (shape glyph, output, parameters, note, error) that view.js fills from the server.
 // Rows are rebuilt only when the stack's structure changes, so typing never loses focus.
 import { t } from "../i18n.js";
-import { ACTIVATIONS, SPECS } from "./layers.js";
+import { ACTIVATIONS, SPECS, formatArg, parseArg } from "./layers.js";
 
 const el = (tag, attrs = {}, children = []) => {
   const node = document.createElement(tag);
@@ -15,30 +15,22 @@ const el = (tag, attrs = {}, children = []) => {
   return node;
 };
 
-// The kind of layer, for its colour: weights (conv, dense), reshaping (pool, flatten), other.
-export const FAMILY = {
-  Conv2D: "conv", Dense: "dense", MaxPooling2D: "pool", AveragePooling2D: "pool",
-  GlobalMaxPooling2D: "pool", GlobalAveragePooling2D: "pool", Flatten: "reshape",
-  BatchNormalization: "norm", Activation: "act", Dropout: "act",
-};
-
-function showValue(value) {
-  if (value === null || value === undefined) return "";
-  return Array.isArray(value) ? value.join("x") : String(value);
+// The kind of layer, for its colour: weights (conv, dense), pooling, reshaping, other.
+export function familyOf(type) {
+  if (/^Conv[123]D$/.test(type)) return "conv";
+  if (type === "Dense") return "dense";
+  if (/Pooling[123]D$/.test(type)) return "pool";
+  if (/^ZeroPadding[123]D$/.test(type) || type === "Flatten") return "reshape";
+  if (type === "BatchNormalization") return "norm";
+  return "act";
 }
+export const FAMILY = Object.fromEntries(Object.keys(SPECS).map((type) => [type, familyOf(type)]));
 
 /** The value a control holds, as the API expects it; text it cannot read goes as it is, so
  *  the server's message (naming this very field) explains what is wrong. */
 export function readArg(spec, input) {
   if (spec.kind === "bool") return input.checked;
-  const text = input.value.trim();
-  if (spec.kind === "activation") return text === "" ? null : text;
-  if (spec.kind === "padding" || spec.kind === "act") return text;
-  if (spec.kind === "pairOrNull" && text === "") return null;
-  if (spec.kind === "int" || spec.kind === "rate") return text === "" ? null : Number(text);
-  const m = /^(\d+)\s*(?:[x×*,]\s*(\d+))?$/.exec(text);
-  if (!m) return text;
-  return m[2] === undefined ? Number(m[1]) : [Number(m[1]), Number(m[2])];
+  return parseArg(spec, input.value);
 }
 
 function control(spec, value, id) {
@@ -64,14 +56,24 @@ function control(spec, value, id) {
     return el("input", {
       ...common, type: "number", inputmode: rate ? "decimal" : "numeric",
       min: rate ? "0" : "1", max: rate ? "0.95" : String(spec.max), step: rate ? "0.05" : "1",
-      value: showValue(value),
+      value: formatArg(spec, value),
     });
   }
+  if (spec.kind === "number" || spec.kind === "numberOrNull") {
+    const input = el("input", { ...common, type: "number", inputmode: "decimal", step: "any",
+                                value: formatArg(spec, value) });
+    if (spec.min !== undefined) input.min = String(spec.min);
+    if (spec.kind === "numberOrNull") input.placeholder = t("nm.arg.none");
+    return input;
+  }
+  const zpad = spec.kind === "zpad";
   const input = el("input", {
-    ...common, type: "text", inputmode: "numeric", size: "5", spellcheck: "false",
-    value: showValue(value), title: t("nw.pair.hint"),
+    ...common, type: "text", inputmode: zpad ? "text" : "numeric", size: "5", spellcheck: "false",
+    value: formatArg(spec, value),
+    title: t(zpad ? `nm.zpad.hint${spec.nd}` : `nm.ints.hint${spec.nd}`),
   });
-  if (spec.kind === "pairOrNull") input.placeholder = t("nw.strides.same");
+  if (spec.kind === "intsOrNull") input.placeholder = t("nw.strides.same");
+  if (zpad) input.classList.add("nm-wide");
   return input;
 }
 
@@ -82,8 +84,21 @@ function tool(testid, label, symbol, action) {
   }, [symbol]);
 }
 
-function row(layer, index, count) {
-  const family = FAMILY[layer.type];
+/** An uploaded model's arguments as read-only text: its weights and structure come from the file. */
+function readOnlyArgs(layer) {
+  const args = el("dl", { class: "nw-args nm-args", "data-testid": "layer-config" });
+  for (const [name, value] of Object.entries(layer)) {
+    if (name === "type" || name === "name") continue;
+    const text = value === null ? "None" : (Array.isArray(value) ? JSON.stringify(value).replace(/,/g, ", ") : String(value));
+    args.append(el("div", { class: "nm-arg", "data-arg": name }, [
+      el("dt", {}, [el("code", { text: name })]), el("dd", { text }),
+    ]));
+  }
+  return args;
+}
+
+function row(layer, index, count, readOnly = false) {
+  const family = familyOf(layer.type);
   const li = el("li", { class: "nw-row", "data-index": String(index), "data-family": family,
                         "data-testid": "layer-row" });
   const head = el("div", { class: "nw-row-head" }, [
@@ -98,10 +113,10 @@ function row(layer, index, count) {
   ]);
   tools.children[0].disabled = index === 0;
   tools.children[1].disabled = index === count - 1;
-  head.append(tools);
+  if (!readOnly) head.append(tools);
 
-  const args = el("div", { class: "nw-args" });
-  for (const spec of SPECS[layer.type]) {
+  const args = readOnly ? readOnlyArgs(layer) : el("div", { class: "nw-args" });
+  for (const spec of readOnly ? [] : SPECS[layer.type]) {
     const id = `nw-${index}-${spec.name}`;
     const input = control(spec, layer[spec.name], id);
     const label = el("label", { for: id }, [el("code", { text: spec.name })]);
@@ -127,10 +142,13 @@ function row(layer, index, count) {
   return li;
 }
 
-/** Rebuild the list for `layers`; `onEdit(index, name, value)` and `onTool(index, action)`. */
-export function renderRows(list, layers, { onEdit, onTool }) {
-  list.replaceChildren(...layers.map((layer, i) => row(layer, i, layers.length)));
+/** Rebuild the list for `layers`; `onEdit(index, name, value)` and `onTool(index, action)`;
+ *  `readOnly`: an uploaded model's layers, shown but not editable. */
+export function renderRows(list, layers, { onEdit, onTool, readOnly = false }) {
+  list.replaceChildren(...layers.map((layer, i) => row(layer, i, layers.length, readOnly)));
+  list.classList.toggle("nm-readonly", readOnly);
   list.onclick = (event) => {
+    if (readOnly) return;
     const button = event.target.closest("[data-action]");
     if (!button) return;
     onTool(Number(button.closest(".nw-row").dataset.index), button.dataset.action);
@@ -138,7 +156,7 @@ export function renderRows(list, layers, { onEdit, onTool }) {
   list.oninput = list.onchange = (event) => {
     const input = event.target.closest("[data-arg]");
     const rowEl = event.target.closest(".nw-row");
-    if (!input || !rowEl || input.classList.contains("nw-arg")) return;
+    if (readOnly || !input || !rowEl || input.classList.contains("nw-arg")) return;
     const index = Number(rowEl.dataset.index);
     const spec = SPECS[layers[index].type].find((s) => s.name === input.dataset.arg);
     onEdit(index, spec.name, readArg(spec, input));

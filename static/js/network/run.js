@@ -3,6 +3,7 @@
 // stack's shape), Run or live runs (debounced, latest only), and the answer painted under the
 // layer cards. Its own small store, mirrored in the URL next to the stack.
 import "./run_strings.js";
+import "./model_strings.js";
 import * as api from "../api.js";
 import { t, fmt } from "../i18n.js";
 import { createStore, debounce } from "../state.js";
@@ -69,9 +70,10 @@ export function runFromQuery(search) {
 
 /**
  * Wire the run panel. `stack` is the page's store ({input, layers}); `list` the layer list;
- * `onMirror()` rewrites the URL. Returns {query(), rows(), stackChanged(meta)}.
+ * `onMirror()` rewrites the URL; `model()` the uploaded model open instead (its /api/models
+ * summary) or null. Returns {query(), rows(), stackChanged(meta), modelChanged()}.
  */
-export function mountRun({ stack, list, onMirror }) {
+export function mountRun({ stack, list, onMirror, model = () => null }) {
   const initial = runFromQuery(location.search);
   const store = createStore({ ...initial, imageId: null, orig: null, selected: null });
   const latest = api.latestOnly();
@@ -94,6 +96,12 @@ export function mountRun({ stack, list, onMirror }) {
   function body() {
     const { input, layers } = stack.get();
     const s = store.get();
+    const m = model();
+    if (m) {
+      // the model brings its layers, weights and input shape: the photo is fitted to it
+      return { model_id: m.id, image_id: s.imageId, training: s.training, seed: SEED,
+               pixel_scale: s.scale === "unit" ? 1 / 255 : 1 };
+    }
     const b = { layers, image_id: s.imageId, training: s.training, seed: SEED,
                 pixel_scale: s.scale === "unit" ? 1 / 255 : 1 };
     if (s.fit === "photo") Object.assign(b, { color: s.color, max_side: s.side });
@@ -127,11 +135,11 @@ export function mountRun({ stack, list, onMirror }) {
     try {
       const answer = await latest(async (signal) => {
         const shape = b.input_shape || shapeFromPhoto();
-        const summary = await api.network({ input_shape: shape, layers }, { signal });
+        const summary = b.model_id ? model() : await api.network({ input_shape: shape, layers }, { signal });
         return api.networkRun({ ...b, outputs: wanted(summary), render: { mode: "stretch", max_maps: 64 } }, { signal });
       });
       last = { key: keyOf(b), answer, layers, training: b.training, body: b };
-      if (s.fit === "photo" && JSON.stringify(answer.input_shape) !== JSON.stringify(stack.get("input"))) {
+      if (!b.model_id && s.fit === "photo" && JSON.stringify(answer.input_shape) !== JSON.stringify(stack.get("input"))) {
         stack.set({ input: answer.input_shape }, { fromRun: true });
       }
       await paint();
@@ -158,15 +166,19 @@ export function mountRun({ stack, list, onMirror }) {
     list.dataset.ran = last.key;
   }
 
-  function showSource(answer) {
+  function showSource(answer, fromModel = Boolean(last?.body.model_id)) {
     const src = answer.input_source || {};
     const [h, w] = src.size || answer.input_shape;
     const [oh, ow] = src.original || [h, w];
-    const color = t(src.color === "rgb" ? "nr.source.rgb" : "nr.source.grey");
-    const key = src.resized ? "nr.source.resized" : (oh === h && ow === w ? "nr.source.same" : "nr.source.photo");
+    const grey = fromModel && src.grey ? "nm.source.grey" : "nr.source.grey";
+    const color = t(src.color === "rgb" ? "nr.source.rgb" : grey);
+    let key = src.resized ? "nr.source.resized" : (oh === h && ow === w ? "nr.source.same" : "nr.source.photo");
+    if (fromModel) key = src.resized ? "nm.source" : "nm.source.same";
+    const where = byId("input-source");
+    Object.assign(where.dataset, { resized: String(Boolean(src.resized)), color: src.color || "", grey: String(Boolean(src.grey)) });
     let text = t(key, { oh, ow, h, w, color });
     if (src.pixel_scale) text += ` ${t("nr.source.scale", { s: src.pixel_scale === 1 / 255 ? "1/255" : fmt(src.pixel_scale, 4) })}`;
-    byId("input-source").textContent = text;
+    where.textContent = text;
   }
 
   // ---- the photo and the input shape ----
@@ -179,6 +191,7 @@ export function mountRun({ stack, list, onMirror }) {
   }
 
   function followPhoto() {
+    if (model()) return; // a model's input shape is its own
     if (store.get("fit") !== "photo" || !store.get("orig")) return;
     stack.set({ input: shapeFromPhoto() }, { fromRun: true });
   }
@@ -193,6 +206,10 @@ export function mountRun({ stack, list, onMirror }) {
     byId("run-side").value = String(s.side);
     byId("training-toggle").checked = s.training;
     byId("live-toggle").checked = s.live;
+    const m = model();
+    const fit = byId("model-fit");
+    fit.hidden = !m;
+    fit.textContent = m ? t("nm.fit", { shape: m.input_shape.join(" × ") }) : "";
     const photo = byId("run-photo");
     photo.hidden = !s.imageId;
     if (s.imageId) photo.src = api.previewUrl(s.imageId, 192);
@@ -204,7 +221,8 @@ export function mountRun({ stack, list, onMirror }) {
     const s = store.get();
     const row = byId("input-row");
     let img = row.querySelector('[data-testid="input-photo"]');
-    if (!s.imageId) { img?.remove(); return; }
+    // a photo feeds an image input only; a signal or a volume shows no photo
+    if (!s.imageId || stack.get("input").length !== 3) { img?.remove(); return; }
     if (!img) {
       img = Object.assign(document.createElement("img"), { alt: "", className: "nr-input-photo" });
       img.dataset.testid = "input-photo";
@@ -218,6 +236,12 @@ export function mountRun({ stack, list, onMirror }) {
   }
 
   // ---- reacting ----
+
+  /** An open model that a photo can feed ([height, width, 1 or 3]): it runs as soon as it opens. */
+  function imageModel() {
+    const m = model();
+    return Boolean(m) && m.input_shape.length === 3 && [1, 3].includes(m.input_shape[2]);
+  }
 
   function changed() {
     onMirror();
@@ -257,6 +281,7 @@ export function mountRun({ stack, list, onMirror }) {
     paint();
     if (last) showSource(last.answer);
     if (said) say(said.key, said.params);
+    paintPanel();
   });
 
   async function start() {
@@ -283,7 +308,7 @@ export function mountRun({ stack, list, onMirror }) {
       if (sample) store.set({ sample: sample.name, imageId: sample.id, orig: [sample.width, sample.height] });
     }
     paintPanel();
-    if (store.get("live")) run();
+    if (store.get("live") || (imageModel() && !last)) run();
     else say(store.get("imageId") ? null : "nr.need_photo");
   }
   paintPanel();
@@ -300,6 +325,19 @@ export function mountRun({ stack, list, onMirror }) {
     stackChanged(keys, meta) {
       if (keys.includes("input") && meta.edit && store.get("fit") === "photo") store.set({ fit: "shape" });
       changed();
+    },
+    /** A model was opened or closed: the old maps go, and an image model runs at once. */
+    modelChanged() {
+      this.rows();
+      byId("input-source").textContent = "";
+      if (imageModel() && store.get("imageId")) {
+        onMirror();
+        paintPanel();
+        runSoon.cancel();
+        run();
+      } else {
+        changed();
+      }
     },
   };
 }

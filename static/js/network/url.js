@@ -2,29 +2,12 @@
 //   ?input=28x28x1&layers=Conv2D:filters=32:kernel_size=3,MaxPooling2D,Flatten,Dense:units=10
 // Layers are separated by commas, arguments by colons; only what differs from Keras's defaults
 // is written, so a link stays short and reads like the Keras call.
-import { SPECS, explicitArgs, newLayer } from "./layers.js";
-
-function formatValue(value) {
-  if (Array.isArray(value)) return value.join("x");
-  return String(value);
-}
-
-function parseValue(spec, text) {
-  if (spec.kind === "bool") return text === "true";
-  if (spec.kind === "rate") return Number(text);
-  if (spec.kind === "int") return /^\d+$/.test(text) ? Number(text) : text;
-  if (spec.kind === "pair" || spec.kind === "pairOrNull") {
-    const m = /^(\d+)(?:x(\d+))?$/.exec(text);
-    if (!m) return text;
-    return m[2] === undefined ? Number(m[1]) : [Number(m[1]), Number(m[2])];
-  }
-  return text; // padding and activation names
-}
+import { SPECS, explicitArgs, formatArg, newLayer, parseArg } from "./layers.js";
 
 /** The query string of a stack (without "?"). */
 export function stackToQuery({ input, layers }) {
   const parts = layers.map((layer) => [layer.type, ...explicitArgs(layer).map(
-    ([name, value]) => `${name}=${encodeURIComponent(formatValue(value))}`)].join(":"));
+    ([name, value]) => `${name}=${encodeURIComponent(formatArg(null, value))}`)].join(":"));
   return `input=${input.join("x")}&layers=${parts.join(",")}`;
 }
 
@@ -34,7 +17,7 @@ export function stackFromQuery(search) {
   const inputText = params.get("input");
   if (!inputText) return null;
   const input = inputText.split("x").map(Number);
-  if (input.length !== 3 || input.some((n) => !Number.isInteger(n))) return null;
+  if (input.length < 1 || input.length > 4 || input.some((n) => !Number.isInteger(n))) return null;
   const layers = [];
   const text = params.get("layers") || "";
   for (const chunk of text.split(",").filter(Boolean)) {
@@ -45,7 +28,9 @@ export function stackFromQuery(search) {
       const [name, raw] = arg.split("=");
       const spec = SPECS[type].find((s) => s.name === name);
       if (!spec || raw === undefined) return null;
-      layer[name] = parseValue(spec, decodeURIComponent(raw));
+      const text = decodeURIComponent(raw);
+      // an empty value is null only where null is allowed; elsewhere it stays text for the server
+      layer[name] = text === "" && !/OrNull$|activation/.test(spec.kind) ? text : parseArg(spec, text);
     }
     layers.push(layer);
   }

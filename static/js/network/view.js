@@ -3,34 +3,54 @@
 // note in the page's language, and errors next to the field they name.
 import { t, fmt } from "../i18n.js";
 import { FAMILY } from "./rows.js";
+import { spatialAxes } from "./layers.js";
 
 const times = (shape) => shape.join(" × ");
 const count = (n) => n.toLocaleString(document.documentElement.lang === "ru" ? "ru-RU" : "en-US");
-const pair = (v) => (Array.isArray(v) ? v : [v, v]);
+const dims = (v, nd) => (Array.isArray(v) ? v : Array(nd).fill(v));
+const cross = (v, nd) => dims(v, nd).join("×");
 
 /** A sentence on what the layer does, from its arguments and the shape it receives. */
 export function note(layer, before, row) {
   const cin = before[before.length - 1];
-  switch (layer.type) {
-    case "Conv2D": {
-      const [kh, kw] = pair(layer.kernel_size);
-      return t("nw.note.conv", { filters: layer.filters, kh, kw, cin,
-                                 bias: t(layer.use_bias ? "nw.note.bias" : "nw.note.no_bias") });
+  const nd = spatialAxes(layer.type);
+  const type = layer.type || "";
+  if (/^Conv[123]D$/.test(type)) {
+    const bias = t(layer.use_bias === false ? "nw.note.no_bias" : "nw.note.bias");
+    if (nd === 2) {
+      const [kh, kw] = dims(layer.kernel_size, 2);
+      return t("nw.note.conv", { filters: layer.filters, kh, kw, cin, bias });
     }
-    case "MaxPooling2D":
-    case "AveragePooling2D": {
-      const [ph, pw] = pair(layer.pool_size);
-      const [sh, sw] = pair(layer.strides ?? layer.pool_size);
-      return t(layer.type === "MaxPooling2D" ? "nw.note.max" : "nw.note.avg", { ph, pw, sh, sw });
+    return t(`nm.note.conv${nd}`, { filters: layer.filters, k: cross(layer.kernel_size, nd), cin, bias });
+  }
+  if (/^(Max|Average)Pooling[123]D$/.test(type)) {
+    const max = type.startsWith("Max");
+    if (nd === 2) {
+      const [ph, pw] = dims(layer.pool_size, 2);
+      const [sh, sw] = dims(layer.strides ?? layer.pool_size, 2);
+      return t(max ? "nw.note.max" : "nw.note.avg", { ph, pw, sh, sw });
     }
-    case "GlobalMaxPooling2D":
-      return t("nw.note.gmax", { h: before[0], w: before[1] });
-    case "GlobalAveragePooling2D":
-      return t("nw.note.gavg", { h: before[0], w: before[1] });
+    return t(max ? "nm.note.max" : "nm.note.avg", { p: cross(layer.pool_size, nd), s: cross(layer.strides ?? layer.pool_size, nd) });
+  }
+  if (/^Global(Max|Average)Pooling[123]D$/.test(type)) {
+    const max = type.startsWith("GlobalMax");
+    const keep = layer.keepdims ? ` ${t("nm.note.keepdims")}` : "";
+    if (nd === 2) return t(max ? "nw.note.gmax" : "nw.note.gavg", { h: before[0], w: before[1] }) + keep;
+    return t(max ? "nm.note.gmax" : "nm.note.gavg", { size: before.slice(0, -1).join("×") }) + keep;
+  }
+  if (/^ZeroPadding[123]D$/.test(type)) return t("nm.note.zpad", { from: before.slice(0, -1).join("×"), to: row.output_shape.slice(0, -1).join("×") });
+  switch (type) {
     case "BatchNormalization":
       return t("nw.note.bn");
     case "Activation":
       return t("nw.note.act", { act: layer.activation });
+    case "ReLU":
+      return t("nm.note.relu", { slope: fmt(layer.negative_slope ?? 0, 3), threshold: fmt(layer.threshold ?? 0, 3) })
+        + (layer.max_value === null || layer.max_value === undefined ? "" : ` ${t("nm.note.relu_max", { max: fmt(layer.max_value, 3) })}`);
+    case "LeakyReLU":
+      return t("nm.note.leaky", { slope: fmt(layer.negative_slope ?? 0.3, 3) });
+    case "Softmax":
+      return t(before.length === 1 ? "nm.note.softmax_vec" : "nm.note.softmax", { n: cin });
     case "Dropout":
       return t("nw.note.dropout", { pct: fmt(layer.rate * 100, 1) });
     case "Flatten":
@@ -46,19 +66,27 @@ export function note(layer, before, row) {
 }
 
 /** Size the glyph: a map is a box (height and width against the stack's largest side) with
- *  one offset sheet per channel up to 6; a vector is a bar whose length grows with log(units). */
+ *  one offset sheet per channel up to 6; a volume the same with its depth written beside; a
+ *  signal a thin box as long as its steps; a vector a bar whose length grows with log(units). */
 function glyph(node, shape, scale) {
   node.replaceChildren();
   node.dataset.rank = String(shape.length);
-  if (shape.length === 3) {
-    const [h, w, c] = shape;
+  if (shape.length >= 2) {
+    const c = shape[shape.length - 1];
+    const [h, w] = shape.length === 2 ? [null, shape[0]] : shape.slice(-3, -1);
     const side = (n) => Math.max(4, Math.round(44 * (n / scale.side)));
     const sheets = Math.min(c, 6);
     for (let i = sheets - 1; i >= 0; i -= 1) {
       const sheet = document.createElement("span");
       sheet.className = "nw-sheet";
-      sheet.style.cssText = `width:${side(w)}px;height:${side(h)}px;left:${i * 4}px;top:${(sheets - 1 - i) * 4}px`;
+      sheet.style.cssText = `width:${side(w)}px;height:${h === null ? 6 : side(h)}px;left:${i * 4}px;top:${(sheets - 1 - i) * 4}px`;
       node.append(sheet);
+    }
+    if (shape.length === 4) {
+      const depth = document.createElement("span");
+      depth.className = "nm-depth";
+      depth.textContent = `×${shape[0]}`;
+      node.append(depth);
     }
   } else {
     const bar = document.createElement("span");
@@ -99,7 +127,7 @@ export function paintSummary({ list, input, layers, summary, totals }) {
   const rows = summary ? summary.layers : [];
   const shapes = [input, ...rows.map((r) => r.output_shape)];
   const scale = {
-    side: Math.max(...shapes.filter((s) => s.length === 3).flatMap((s) => [s[0], s[1]]), 1),
+    side: Math.max(...shapes.filter((s) => s.length >= 2).flatMap((s) => (s.length === 2 ? [s[0]] : s.slice(-3, -1))), 1),
     units: Math.max(...shapes.map((s) => s[s.length - 1]), 1),
   };
   glyph(document.querySelector('[data-testid="input-glyph"]'), input, scale);
@@ -138,7 +166,7 @@ export function showError(root, error, { onApply }) {
     }
   } else if (inputAxis) {
     box = root.querySelector('[data-testid="input-error"]');
-    target = root.querySelector(`[data-testid="input-${"hwc"[inputAxis[1] ?? 0]}"]`);
+    target = root.querySelector(`[data-input-axis="${inputAxis[1] ?? 0}"]`);
   }
   if (target) {
     target.setAttribute("aria-invalid", "true");
