@@ -20,9 +20,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 
 def open_page(page: Any, query: str = "") -> None:
     page.goto(f"{page.base_url}/network{query}")
+    # a function, not an expression: Playwright evals an expression in the page, which the
+    # Content-Security-Policy of `strict_page` refuses
     page.wait_for_function(
-        "document.querySelector('[data-testid=network-page]').getAttribute('aria-busy') === 'false'"
-        " && !document.querySelector('[data-testid=run-photo]').hidden")
+        "() => document.querySelector('[data-testid=network-page]').getAttribute('aria-busy')"
+        " === 'false' && !document.querySelector('[data-testid=run-photo]').hidden")
 
 
 def rows(page: Any) -> Any:
