@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import blas
+from . import blas, taps
+from .choose import direct_variant
 from .flat import FlatLayout, FlatTiles, WideOutput, layout, row_tiles
 from .plan import ConvPlan
 from .scratch import scratch
@@ -53,10 +54,18 @@ def _tile_rows(plan: ConvPlan, row: int, budget: int) -> int:
 
 
 def run(plan: ConvPlan, use_blas: bool | None = None) -> np.ndarray:
-    """Convolve by shift-and-add; returns ``(F, *O)`` without bias."""
+    """Convolve by shift-and-add; returns ``(F, *O)`` without bias.
+
+    With BLAS, a handful of filters x channels on an input `taps` can take in place runs there
+    (one axpy per filter, channel and tap, straight over the input: `choose.direct_variant`).
+    """
     if use_blas is None:
         use_blas = blas.available(plan.dtype)
-    return _run_blas(plan) if use_blas else _run_numpy(plan)
+    if not use_blas:
+        return _run_numpy(plan)
+    if direct_variant(plan) == "taps":
+        return taps.run(plan)
+    return _run_blas(plan)
 
 
 def _sweep(
