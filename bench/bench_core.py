@@ -353,7 +353,7 @@ def _spawn(side: str, kind: str, index: int, reps: int, save: str, quick: bool) 
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def run_isolated(rounds: int, reps: int, quick: bool) -> None:
+def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = None) -> None:
     """Every case, each side in its own processes, alternating order; medians (see module doc)."""
     import tempfile
 
@@ -366,6 +366,8 @@ def run_isolated(rounds: int, reps: int, quick: bool) -> None:
         f"| {'case':32} | method | ours ms | torch ms | ratio | extra MB | out MB | rel. diff |"
     )
     print("|" + "|".join(["---"] * 8) + "|")
+    if only:
+        jobs = [job for n, job in enumerate(jobs) if n in only]
     conv_ratios: list[float] = []
     all_ratios: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -420,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         "--isolated", action="store_true", help="each library in its own process per round"
     )
     parser.add_argument("--reps", type=int, default=9, help="--isolated: timed calls per process")
+    parser.add_argument(
+        "--only", default="", help="--isolated: comma-separated row numbers (0-based) to run"
+    )
     if WORKER is not None:
         return worker_main(sys.argv if argv is None else argv)
     args = parser.parse_args(argv)
@@ -439,8 +444,9 @@ def main(argv: list[str] | None = None) -> int:
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}\n"
     )
     if args.isolated:
+        only = {int(i) for i in args.only.split(",") if i.strip()}
         run_isolated(args.rounds or (2 if args.quick else 5), 2 if args.quick else args.reps,
-                     args.quick)
+                     args.quick, only)
         return 0
     ratios = run_conv(QUICK_CASES if args.quick else CASES, rounds, rng)
     if ratios:
