@@ -363,7 +363,7 @@ def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = No
     shape = "x".join(map(str, QUICK_POOL_SHAPE if quick else POOL_SHAPE))
     jobs += [(f"pool-{m}", 0, f"pool {m} 2x2 s2 {shape}", None) for m in ("max", "avg")]
     print(
-        f"| {'case':32} | method | ours ms | torch ms | ratio | extra MB | out MB | rel. diff |"
+        f"| {'case':32} | method    | ours ms | torch ms | ratio | extra MB | out MB | rel. diff |"
     )
     print("|" + "|".join(["---"] * 8) + "|")
     if only:
@@ -392,7 +392,7 @@ def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = No
                 ref = np.load(os.path.join(tmp, "torch.npy"))
                 diff = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
             print(
-                f"| {name:32} | {first['ours'].get('method', '-'):6} | {ours * 1e3:7.2f} "
+                f"| {name:32} | {first['ours'].get('method', '-'):9} | {ours * 1e3:7.2f} "
                 f"| {fmt(theirs * 1e3 if ratio else None, '8.2f')} | {fmt(ratio, '5.2f')} "
                 f"| {first['ours']['extra_mb']:8.1f} | {out.nbytes / 2**20:6.1f} "
                 f"| {fmt(diff, '.1e')} |",

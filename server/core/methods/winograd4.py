@@ -50,8 +50,23 @@ chunk buffers (``D``, ``V``, ``M``: 36 x (C or F) x blocks) then stay in the L2 
 CHUNK_BYTES = 1 * 2**20
 """Bytes of one chunk's ``V`` and ``M`` at most (above `CHUNK_BLOCKS`)."""
 
-THREADS = min(2, os.cpu_count() or 1)
-"""Python threads sharing the chunks of one call."""
+
+
+def _threads() -> int:
+    """As many as NumPy's BLAS may use (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``), else the
+    CPUs, at most `MAX_THREADS`."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return min(int(value), MAX_THREADS)
+    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+
+
+MAX_THREADS = 4
+"""Threads one call may use at most (measured on 2 CPUs only)."""
+
+THREADS = _threads()
+"""Threads sharing the chunks of one call (the caller's and ``THREADS - 1`` kept helpers)."""
 
 
 def _matrices() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
