@@ -432,11 +432,12 @@ def main(argv: list[str] | None = None) -> int:
     SETTLE = args.settle
     rng = np.random.default_rng(0)
     rounds = args.rounds or (2 if args.quick else 5 if args.isolated else 15)
+    reps = 2 if args.quick else args.reps
     print(
         f"numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'} "
         f"(threads {torch.get_num_threads() if torch else '-'}), "
         f"scipy {scipy.__version__ if scipy else 'absent'}; median of {rounds} rounds"
-        + (f" (each the median of {args.reps} calls after 3 warm-ups)" if args.isolated else "")
+        + (f" (each the median of {reps} calls after 3 warm-ups)" if args.isolated else "")
         + (", each side in its own processes" if args.isolated else "")
         + (" of CPU time, one thread each" if SINGLE else " of wall time")
         + (", in blocks" if BLOCKS else ", alternating" if args.isolated else ", interleaved")
@@ -446,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.isolated:
         only = {int(i) for i in args.only.split(",") if i.strip()}
-        run_isolated(rounds, 2 if args.quick else args.reps, args.quick, only)
+        run_isolated(rounds, reps, args.quick, only)
         return 0
     ratios = run_conv(QUICK_CASES if args.quick else CASES, rounds, rng)
     if ratios:
