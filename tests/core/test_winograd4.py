@@ -195,10 +195,10 @@ def test_memory_stays_near_the_output() -> None:
     plus a few chunk buffers, whatever the map's size."""
     x, w = operands(64, 64, (258, 258), dtype=np.float32)
     assert winograd4.chunk_rows(plan_of(x, w, tile_bytes=1)) == 1
-    assert winograd4.chunk_rows(plan_of(x, w)) == 1  # 65 blocks per row: one row is 32 blocks+
+    assert winograd4.chunk_rows(plan_of(x, w)) == 1  # 65 blocks per row: one row is enough
     small = plan_of(x[:, :34, :34], w)
-    # 8 blocks per row: V and M of 7 block rows fit in the chunk's bytes (4 reach 32 blocks)
-    assert winograd4.chunk_rows(small) == 7
+    # 8 blocks per row: 8 block rows reach CHUNK_BLOCKS (V and M of 7 fill CHUNK_BYTES)
+    assert winograd4.chunk_rows(small) == 8
     scratch.clear()
     tracemalloc.start()
     try:

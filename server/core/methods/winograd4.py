@@ -42,10 +42,10 @@ from .winograd import unsupported
 POINTS = (0.0, 1.0, -1.0, 2.0, -0.5)
 """Finite interpolation points of the Cook-Toom construction (the fifth is infinity)."""
 
-CHUNK_BLOCKS = 32
-"""Blocks (4x4 outputs each) per chunk at least: one block row of a 128-wide map. Measured on
-64x128x128 through 64x64x3x3: 1 block row per chunk 8.9 ms, 2 rows 8.7 ms (one thread); the
-chunk buffers (``D``, ``V``, ``M``: 36 x (C or F) x blocks) then stay in the L2 cache."""
+CHUNK_BLOCKS = 64
+"""Blocks (4x4 outputs each) per chunk at least: two block rows of a 128-wide map. Measured on
+64x128x128 through 64x64x3x3, in-process, load average 1.5: 32 blocks 9.6-13 ms on one thread,
+7.9-9.8 ms wall on two; 64 blocks 9.5-11.6 and 6.6-7.3 (bigger GEMMs, half the chunks)."""
 
 CHUNK_BYTES = 1 * 2**20
 """Bytes of one chunk's ``V`` and ``M`` at most (above `CHUNK_BLOCKS`)."""
