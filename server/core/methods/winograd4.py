@@ -28,13 +28,10 @@ chunk buffers per thread.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import threads
 from .plan import ConvPlan, padded_rows
 from .scratch import scratch
 from .winograd import unsupported
@@ -50,23 +47,8 @@ CHUNK_BLOCKS = 64
 CHUNK_BYTES = 1 * 2**20
 """Bytes of one chunk's ``V`` and ``M`` at most (above `CHUNK_BLOCKS`)."""
 
-
-
-def _threads() -> int:
-    """As many as NumPy's BLAS may use (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``), else the
-    CPUs, at most `MAX_THREADS`."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return min(int(value), MAX_THREADS)
-    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
-
-
-MAX_THREADS = 4
-"""Threads one call may use at most (measured on 2 CPUs only)."""
-
-THREADS = _threads()
-"""Threads sharing the chunks of one call (the caller's and ``THREADS - 1`` kept helpers)."""
+THREADS: int | None = None
+"""Threads sharing one call's chunks (`threads.THREADS` when None)."""
 
 
 def _matrices() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,32 +110,8 @@ def run(plan: ConvPlan) -> np.ndarray:
         _AT.astype(plan.dtype),
     )
     chunks = [(y0, min(y0 + rows, ty)) for y0 in range(0, ty, rows)]
-    workers = min(THREADS, len(chunks))
-    if workers <= 1:
-        _chunks(plan, out, consts, chunks, rows, tx)
-        return out
-    pool = _pool()
-    jobs = [
-        pool.submit(_chunks, plan, out, consts, chunks[i::workers], rows, tx)
-        for i in range(1, workers)
-    ]
-    _chunks(plan, out, consts, chunks[0::workers], rows, tx)  # this thread takes a share too
-    for job in jobs:
-        job.result()
+    threads.share(lambda part: _chunks(plan, out, consts, part, rows, tx), chunks, THREADS)
     return out
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The helper threads, kept for the next call (so are their scratch buffers)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="winograd4")
-        return _POOL
 
 
 def chunk_rows(plan: ConvPlan) -> int:
