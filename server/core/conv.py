@@ -1,14 +1,16 @@
 """Multi-channel convolution (cross-correlation, as in deep-learning libraries).
 
 `conv` validates everything first, then hands a `ConvPlan` (the normalized operands and every
-per-axis parameter as tuples) to one of three vectorized methods picked by `methods.choose`:
-shift-and-add over taps (`methods.direct`), tiled im2col + one matrix product per tile
-(`methods.im2col`), or the FFT (`methods.fft`); Winograd F(2x2, 3x3) (`methods.winograd`) runs
-only when forced. All of them work in
-row tiles of a bounded size (the input is never padded or copied as a whole), so memory stays
-near the size of the output whatever the input. The tile buffers are reused across calls
-(`methods.scratch`), and the products go through NumPy's own BLAS with in-place accumulation when it
-can be reached (`methods.blas`), else through NumPy alone.
+per-axis parameter as tuples) to one of the vectorized methods picked by `methods.choose`:
+shift-and-add over taps (`methods.direct`: axpys straight over the input for a handful of
+filters x channels, `methods.taps`; one GEMM per kernel row for few channels; one GEMM per tap
+otherwise), tiled im2col + one matrix product per tile (`methods.im2col`), the FFT
+(`methods.fft`), or Winograd F(4x4, 3x3) as batched matrix products for deep 3x3 layers
+(`methods.winograd4`); Winograd F(2x2, 3x3) (`methods.winograd`) runs only when forced. All of
+them work in row tiles or chunks of a bounded size (the input is never padded or copied as a
+whole), so memory stays near the size of the output whatever the input. The tile buffers are
+reused across calls (`methods.scratch`), and the products go through NumPy's own BLAS with
+in-place accumulation when it can be reached (`methods.blas`), else through NumPy alone.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ axpy per filter, channel and tap), or one matrix product per tap
 leading dimension). Tiles are sized so the accumulators and planes stay in the CPU cache across
 the taps. With NumPy's bundled BLAS reachable (`blas`) each update is one in-place BLAS call;
 otherwise NumPy does it with a temporary, in cache-sized chunks.
+Two variants with BLAS (`choose.direct_variant`): for a handful of filters x channels on an
+input it can read in place, one axpy per filter, channel and tap straight over the input
+(`taps`); at stride 1 with few channels, the last axis' taps stacked and one GEMM per kernel row
+(`_run_rows`).
 Cost ``F * C/groups * prod(K)`` multiply-adds per output; memory: the output and one tile.
 """
 
