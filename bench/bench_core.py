@@ -9,6 +9,13 @@ separate run), "out MB" the size of the result. Agreement is max|ours - torch| /
 ``--single-thread`` measures CPU time (``time.process_time``) with PyTorch and NumPy's BLAS both
 on one thread: the work each side does, which a shared, busy machine disturbs far less than the
 wall time of two threads (the default, which is what the targets are about).
+
+``--isolated`` (the protocol README reports first) times each library in its own process: for
+every case and round, one subprocess for our side and one for PyTorch's (the order alternating
+between rounds), each importing only its own library, warming up, then timing ``--reps`` calls;
+the per-process medians are reduced to their median over the rounds. So neither side's idle,
+spinning thread pool (OpenBLAS's, GNU OpenMP's) nor its allocator state touches the other's
+calls. With ``--single-thread`` too, each worker measures CPU time on one thread.
 """
 
 from __future__ import annotations
@@ -37,31 +44,39 @@ if "--quiet-threads" in sys.argv:
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# an --isolated worker imports only its own side's library (see `worker_main`)
+WORKER = sys.argv[sys.argv.index("--worker") + 1] if "--worker" in sys.argv else None
+
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.core import conv, conv_method  # noqa: E402
-from server.core.methods import scratch as _scratch  # noqa: E402
+if WORKER in (None, "ours"):
+    from server.core import conv, conv_method
+    from server.core.methods import scratch as _scratch
 
-try:
-    from server.core.pooling import pool
-except ImportError:  # pooling is built alongside; the conv rows do not need it
-    pool = None
+    try:
+        from server.core.pooling import pool
+    except ImportError:  # pooling is built alongside; the conv rows do not need it
+        pool = None
 
-try:
-    import torch
-    import torch.nn.functional as tfn
+torch: Any = None
+if WORKER in (None, "torch"):
+    try:
+        import torch
+        import torch.nn.functional as tfn
 
-    torch.set_num_threads(1 if SINGLE else 2)
-except ImportError:
-    torch = None
+        torch.set_num_threads(1 if SINGLE else 2)
+    except ImportError:
+        torch = None
 
-try:
-    import scipy.ndimage
-    import scipy.signal
-except ImportError:
-    scipy = None
+scipy: Any = None
+if WORKER is None:
+    try:
+        import scipy.ndimage
+        import scipy.signal
+    except ImportError:
+        scipy = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +271,139 @@ def run_memory(side: int, filters: int, rng: np.random.Generator) -> None:
     )
 
 
+POOL_SHAPE = (16, 512, 512)
+QUICK_POOL_SHAPE = (4, 64, 64)
+
+
+def worker_main(argv: list[str]) -> int:
+    """One side of one --isolated measurement (run in a subprocess by `run_isolated`).
+
+    ``--worker SIDE KIND INDEX REPS SAVE [--quick] [--single-thread]``: SIDE is ours or torch,
+    KIND conv or pool-max / pool-avg, INDEX the case number. Prints one line of JSON: the median
+    seconds of REPS timed calls after 3 warm-up calls, the method, the peak extra MB (ours, when
+    SAVE is not "-") and saves the result to SAVE (an .npy path, or "-" for none).
+    """
+    import json
+
+    side, kind, index, reps, save = argv[argv.index("--worker") + 1 :][:5]
+    quick = "--quick" in argv
+    rng = np.random.default_rng(1000 + int(index))
+    info: dict[str, Any] = {}
+    if kind == "conv":
+        case = (QUICK_CASES if quick else CASES)[int(index)]
+        x = rng.standard_normal(case.x, dtype=np.float32)
+        w = rng.standard_normal(case.w, dtype=np.float32)
+        kw = {"stride": case.stride, "padding": case.padding}
+        if side == "ours":
+            info["method"] = conv_method(x, w, **kw)
+
+            def fn() -> Any:
+                return conv(x, w, **kw)
+
+        else:
+            xt, wt = torch.from_numpy(x[None]), torch.from_numpy(w)
+
+            def fn() -> Any:
+                with torch.no_grad():
+                    return tfn.conv2d(xt, wt, **kw)[0].numpy()
+
+    else:
+        mode = kind.split("-", 1)[1]
+        x = rng.standard_normal(QUICK_POOL_SHAPE if quick else POOL_SHAPE, dtype=np.float32)
+        if side == "ours":
+
+            def fn() -> Any:
+                return pool(x, mode=mode, kernel_size=(2, 2), stride=2)
+
+        else:
+            xt = torch.from_numpy(x[None])
+            tf = tfn.max_pool2d if mode == "max" else tfn.avg_pool2d
+
+            def fn() -> Any:
+                return tf(xt, 2, 2)[0].numpy()
+
+    for _ in range(3):
+        result = fn()
+    times = []
+    for _ in range(int(reps)):
+        t0 = clock()
+        fn()
+        times.append(clock() - t0)
+    info["seconds"] = statistics.median(times)
+    if save != "-":
+        np.save(save, np.asarray(result))
+        if side == "ours":
+            info["extra_mb"] = peak_extra_mb(fn)
+    print(json.dumps(info))
+    return 0
+
+
+def _spawn(side: str, kind: str, index: int, reps: int, save: str, quick: bool) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--worker", side, kind, str(index), str(reps), save]
+    cmd += ["--quick"] * quick + ["--single-thread"] * SINGLE
+    env = dict(os.environ)
+    if SINGLE:
+        env["OPENBLAS_NUM_THREADS"] = "1"
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise RuntimeError(f"worker {side} {kind} {index} failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = None) -> None:
+    """Every case, each side in its own processes, alternating order; medians (see module doc)."""
+    import tempfile
+
+    sides = ["ours"] + (["torch"] if torch is not None else [])
+    cases = QUICK_CASES if quick else CASES
+    jobs = [("conv", i, c.name, c) for i, c in enumerate(cases)]
+    shape = "x".join(map(str, QUICK_POOL_SHAPE if quick else POOL_SHAPE))
+    jobs += [(f"pool-{m}", 0, f"pool {m} 2x2 s2 {shape}", None) for m in ("max", "avg")]
+    print(
+        f"| {'case':32} | method    | ours ms | torch ms | ratio | extra MB | out MB | rel. diff |"
+    )
+    print("|" + "|".join(["---"] * 8) + "|")
+    if only:
+        jobs = [job for n, job in enumerate(jobs) if n in only]
+    conv_ratios: list[float] = []
+    all_ratios: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, index, name, _case in jobs:
+            got: dict[str, list[float]] = {s: [] for s in sides}
+            first: dict[str, dict[str, Any]] = {}
+            for r in range(rounds):
+                for side in sides if r % 2 == 0 else sides[::-1]:
+                    save = os.path.join(tmp, f"{side}.npy") if r == 0 else "-"
+                    info = _spawn(side, kind, index, reps, save, quick)
+                    got[side].append(info["seconds"])
+                    first.setdefault(side, info)
+            ours = statistics.median(got["ours"])
+            out = np.load(os.path.join(tmp, "ours.npy"))
+            ratio = diff = None
+            if "torch" in got:
+                theirs = statistics.median(got["torch"])
+                ratio = ours / theirs
+                all_ratios.append(ratio)
+                if kind == "conv":
+                    conv_ratios.append(ratio)
+                ref = np.load(os.path.join(tmp, "torch.npy"))
+                diff = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
+            print(
+                f"| {name:32} | {first['ours'].get('method', '-'):9} | {ours * 1e3:7.2f} "
+                f"| {fmt(theirs * 1e3 if ratio else None, '8.2f')} | {fmt(ratio, '5.2f')} "
+                f"| {first['ours']['extra_mb']:8.1f} | {out.nbytes / 2**20:6.1f} "
+                f"| {fmt(diff, '.1e')} |",
+                flush=True,
+            )
+    for label, rs in (("conv", conv_ratios), ("conv and pooling", all_ratios)):
+        if rs:
+            geo = math.exp(sum(math.log(r) for r in rs) / len(rs))
+            print(f"\n{label} geometric mean ratio (ours / torch): {geo:.2f}; worst {max(rs):.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round (CI smoke)")
@@ -270,26 +418,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--blocks", action="store_true", help="time each implementation in its own block"
     )
+    parser.add_argument(
+        "--isolated", action="store_true", help="each library in its own process per round"
+    )
+    parser.add_argument("--reps", type=int, default=9, help="--isolated: timed calls per process")
+    parser.add_argument(
+        "--only", default="", help="--isolated: comma-separated row numbers (0-based) to run"
+    )
+    if WORKER is not None:
+        return worker_main(sys.argv if argv is None else argv)
     args = parser.parse_args(argv)
     global SETTLE
     SETTLE = args.settle
     rng = np.random.default_rng(0)
-    rounds = args.rounds or (2 if args.quick else 15)
+    rounds = args.rounds or (2 if args.quick else 5 if args.isolated else 15)
+    reps = 2 if args.quick else args.reps
     print(
         f"numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'} "
         f"(threads {torch.get_num_threads() if torch else '-'}), "
         f"scipy {scipy.__version__ if scipy else 'absent'}; median of {rounds} rounds"
+        + (f" (each the median of {reps} calls after 3 warm-ups)" if args.isolated else "")
+        + (", each side in its own processes" if args.isolated else "")
         + (" of CPU time, one thread each" if SINGLE else " of wall time")
-        + (", in blocks" if BLOCKS else ", interleaved")
+        + (", in blocks" if BLOCKS else ", alternating" if args.isolated else ", interleaved")
         + (f", {SETTLE:g} s idle before each call" if SETTLE else "")
         + f"; OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', '-')}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}\n"
     )
+    if args.isolated:
+        only = {int(i) for i in args.only.split(",") if i.strip()}
+        run_isolated(rounds, reps, args.quick, only)
+        return 0
     ratios = run_conv(QUICK_CASES if args.quick else CASES, rounds, rng)
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         print(f"\nconv geometric mean ratio (ours / torch): {geo:.2f}; worst {max(ratios):.2f}")
-    run_pool((4, 64, 64) if args.quick else (16, 512, 512), rounds, rng)
+    run_pool(QUICK_POOL_SHAPE if args.quick else POOL_SHAPE, rounds, rng)
     if args.quick:
         run_memory(256, 4, rng)
     else:

@@ -1,14 +1,16 @@
 """Multi-channel convolution (cross-correlation, as in deep-learning libraries).
 
 `conv` validates everything first, then hands a `ConvPlan` (the normalized operands and every
-per-axis parameter as tuples) to one of three vectorized methods picked by `methods.choose`:
-shift-and-add over taps (`methods.direct`), tiled im2col + one matrix product per tile
-(`methods.im2col`), or the FFT (`methods.fft`); Winograd F(2x2, 3x3) (`methods.winograd`) runs
-only when forced. All of them work in
-row tiles of a bounded size (the input is never padded or copied as a whole), so memory stays
-near the size of the output whatever the input. The tile buffers are reused across calls
-(`methods.scratch`), and the products go through NumPy's own BLAS with in-place accumulation when it
-can be reached (`methods.blas`), else through NumPy alone.
+per-axis parameter as tuples) to one of the vectorized methods picked by `methods.choose`:
+shift-and-add over taps (`methods.direct`: axpys straight over the input for a handful of
+filters x channels, `methods.taps`; one GEMM per kernel row for few channels; one GEMM per tap
+otherwise), tiled im2col + one matrix product per tile (`methods.im2col`), the FFT
+(`methods.fft`), or Winograd F(4x4, 3x3) as batched matrix products for deep 3x3 layers
+(`methods.winograd4`); Winograd F(2x2, 3x3) (`methods.winograd`) runs only when forced. All of
+them work in row tiles or chunks of a bounded size (the input is never padded or copied as a
+whole), so memory stays near the size of the output whatever the input. The tile buffers are
+reused across calls (`methods.scratch`), and the products go through NumPy's own BLAS with
+in-place accumulation when it can be reached (`methods.blas`), else through NumPy alone.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .methods import direct, fft, im2col, winograd
+from .methods import direct, fft, im2col, winograd, winograd4
 from .methods.choose import METHODS, choose
 from .methods.plan import ConvPlan, make_plan
 
@@ -28,6 +30,7 @@ _RUNNERS = {
     "im2col": im2col.run,
     "fft": fft.run,
     "winograd": winograd.run,
+    "winograd4": winograd4.run,
 }
 
 
@@ -71,9 +74,10 @@ def conv(
         Splits channels and filters into that many independent groups.
     flip : bool
         Flip the kernel on every spatial axis first (true convolution).
-    method : {"auto", "direct", "im2col", "fft", "winograd"}
+    method : {"auto", "direct", "im2col", "fft", "winograd", "winograd4"}
         Force one method; ``"auto"`` lets `conv_method` choose (the results agree to rounding).
-        ``"winograd"`` (F(2x2, 3x3)) needs 2 spatial axes, a 3x3 kernel, stride 1, dilation 1.
+        ``"winograd"`` (F(2x2, 3x3)) and ``"winograd4"`` (F(4x4, 3x3)) need 2 spatial axes, a
+        3x3 kernel, stride 1, dilation 1.
     tile_bytes : int, optional
         Working-memory budget per tile (``methods.plan.TILE_BYTES`` by default, 32 MiB).
 
@@ -136,7 +140,8 @@ def conv_method(
     dilation: Any = 1,
     groups: int = 1,
 ) -> str:
-    """The method ``conv`` would pick: "direct", "im2col" or "fft" ("winograd" only when forced).
+    """The method ``conv`` would pick: "direct", "im2col", "fft" or "winograd4" ("winograd" only
+    when forced).
 
     Validates like `conv` (and raises the same errors) but computes nothing.
 
@@ -173,15 +178,15 @@ def _method_name(plan: ConvPlan, method: str) -> str:
             accepted=accepted,
             suggestion={"method": "auto"},
         )
-    if method == "winograd":
+    if method in ("winograd", "winograd4"):
         reason = winograd.unsupported(plan)
         if reason is not None:
             from .errors import ParameterError
 
             raise ParameterError(
-                f'`method` "winograd" cannot run this convolution: {reason}',
+                f'`method` "{method}" cannot run this convolution: {reason}',
                 param="method",
-                accepted="winograd: 2 spatial axes, a 3x3 kernel, stride 1, dilation 1",
+                accepted=f"{method}: 2 spatial axes, a 3x3 kernel, stride 1, dilation 1",
                 suggestion={"method": "auto"},
             )
     return method

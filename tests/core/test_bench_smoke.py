@@ -11,10 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("script", ["bench_core.py", "bench_scaling.py"])
-def test_bench_quick_run_completes(script: str) -> None:
+@pytest.mark.parametrize(
+    ("script", "extra"),
+    [("bench_core.py", []), ("bench_core.py", ["--isolated"]), ("bench_scaling.py", [])],
+)
+def test_bench_quick_run_completes(script: str, extra: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), "--quick"],
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *extra],
         capture_output=True,
         text=True,
         timeout=120,

@@ -190,7 +190,10 @@ def test_conv_large_kernel_picks_fft_and_matches() -> None:
 def test_conv_method_names_the_chooser_pick() -> None:
     x = np.zeros((3, 32, 32), np.float32)
     assert conv_method(x, np.zeros((1, 3, 3, 3))) == "direct"
-    assert conv_method(x, np.zeros((16, 3, 3, 3))) == "im2col"
+    # stride 1, few channels: shift-and-add by kernel rows beats im2col (choose.ROWS_*)
+    assert conv_method(x, np.zeros((16, 3, 3, 3))) == "direct"
+    assert conv_method(x, np.zeros((16, 3, 3, 3)), stride=2) == "im2col"
+    assert conv_method(np.zeros((16, 32, 32)), np.zeros((64, 16, 3, 3))) == "im2col"
 
 
 # ---- PyTorch as an extra, independent check ----------------------------------------------

@@ -193,11 +193,12 @@ def test_winograd_memory_stays_within_tile_budget() -> None:
 def test_chooser_leaves_winograd_to_callers_who_force_it() -> None:
     """Measured (bench/README.md, "Winograd"): on the 64x64 bench shape it is about 10% slower
     than shift-and-add on one thread and 30-60% slower on two (its transforms are NumPy passes
-    on one thread), so `choose` never picks it; `method="winograd"` still runs it."""
+    on one thread), so `choose` never picks it (F(4x4, 3x3), "winograd4", runs that shape);
+    `method="winograd"` still runs it."""
     x = np.zeros((64, 128, 128), np.float32)
     w = np.zeros((64, 64, 3, 3), np.float32)
     assert "winograd" in _method.METHODS
-    assert conv_method(x, w) == "direct"
+    assert conv_method(x, w) == "winograd4"
     assert conv_method(x[:8, :16, :16], w[:8, :8]) != "winograd"
     assert conv_method(np.zeros((128, 64, 64)), np.zeros((128, 128, 3, 3))) != "winograd"
     assert conv(x[:2, :5, :5], w[:1, :2], method="winograd").shape == (1, 3, 3)

@@ -21,6 +21,7 @@ _ROW_MAJOR, _NO_TRANS = 101, 111
 _I64, _I32, _PTR = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p
 
 _gemm: dict[Any, Any] = {}
+_axpy: dict[Any, Any] = {}
 
 
 def _find() -> None:
@@ -28,7 +29,10 @@ def _find() -> None:
     for path in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
         try:
             lib = ctypes.CDLL(path)
-            funcs = {name: getattr(lib, f"scipy_cblas_{name}64_") for name in ("sgemm", "dgemm")}
+            funcs = {
+                name: getattr(lib, f"scipy_cblas_{name}64_")
+                for name in ("sgemm", "dgemm", "saxpy", "daxpy")
+            }
         except (OSError, AttributeError):
             continue
         for prefix, scalar, dtype in (
@@ -54,9 +58,14 @@ def _find() -> None:
                 _I64,
             ]
             _gemm[np.dtype(dtype)] = gemm
+            axpy = funcs[prefix + "axpy"]
+            axpy.restype = None
+            axpy.argtypes = [_I64, scalar, _PTR, _I64, _PTR, _I64]
+            _axpy[np.dtype(dtype)] = axpy
         if _self_test():
             return
         _gemm.clear()
+        _axpy.clear()
 
 
 def _self_test() -> bool:
@@ -67,6 +76,10 @@ def _self_test() -> bool:
         c = np.ones((3, 5), dtype)
         gemm_acc(a, b, c, beta=1.0)
         if not np.allclose(c, np.matmul(a, b) + 1, rtol=1e-5):
+            return False
+        y = np.ones(7, dtype)
+        axpy_acc(0.5, b[0], y[1:6])
+        if not np.allclose(y[1:6], 0.5 * b[0] + 1, rtol=1e-5) or y[0] != 1 or y[6] != 1:
             return False
     return True
 
@@ -108,6 +121,23 @@ def gemm_acc(a: np.ndarray, b: np.ndarray, c: np.ndarray, beta: float) -> None:
         c.ctypes.data,
         _ld(c),
     )
+
+
+def axpy_acc(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
+    """``y += alpha * x`` in place (1-D views of one dtype with unit stride, same length).
+
+    One pass over both (``numpy`` needs a temporary and two), threaded by the BLAS itself on
+    long vectors.
+    """
+    if x.strides[0] != x.itemsize or y.strides[0] != y.itemsize or x.shape != y.shape:
+        raise ValueError("axpy operands need unit stride and one length")
+    _axpy[y.dtype](y.shape[0], alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+
+
+def axpy_raw(dtype: np.dtype[Any]) -> Any:
+    """The bare ``?axpy(n, alpha, x_ptr, incx, y_ptr, incy)`` for ``dtype`` (callers pass
+    addresses as ints, and own the bounds: nothing is checked)."""
+    return _axpy[dtype]
 
 
 _find()
