@@ -115,7 +115,8 @@ class ConvResponse(StrictModel):
     kernel_shape: list[int] = Field(description="Shape of the kernel actually applied (after "
                                     "`preset`/`kernel_mode`).")
     groups: int = Field(description="Groups actually used (`C` for depthwise).")
-    method: str = Field(description="The algorithm the core chose (direct, im2col, fft).")
+    method: str = Field(description="The algorithm the core chose (direct, im2col, fft, "
+                        "winograd4).")
     range: list[float] = Field(description="`[min, max]` of `output`.")
     elapsed_ms: float = Field(description="Server time to compute, in milliseconds.")
 
