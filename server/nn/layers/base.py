@@ -54,8 +54,13 @@ def to_keras(x: np.ndarray) -> np.ndarray:
 def glorot_uniform(rng: np.random.Generator, shape: Shape, fan_in: int,
                    fan_out: int) -> np.ndarray:
     """Keras's default kernel initializer: uniform in ``+-sqrt(6 / (fan_in + fan_out))``."""
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=shape).astype(np.float32)
+    limit = np.float32(math.sqrt(6.0 / (fan_in + fan_out)))
+    # drawn in float32 directly: a Dense layer after a big map has millions of weights, and
+    # float64 draws plus a conversion cost several times as long
+    out = rng.random(shape, dtype=np.float32)
+    out *= 2 * limit
+    out -= limit
+    return out
 
 
 class Layer:
