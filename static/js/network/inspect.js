@@ -10,19 +10,10 @@ import { t, fmt } from "../i18n.js";
 import { asTuple, describe } from "../geometry.js";
 import { sceneToQuery } from "../step/scenes.js";
 import { drawTile } from "./maps.js";
+import { el } from "../dom.js";
 
 const FRAME_ACTIVATIONS = { relu: "relu", sigmoid: "sigmoid", tanh: "tanh" };
 const STEP_REACH = 2;     // output cells on each side of the hovered one in the /step crop
-const el = (tag, attrs = {}, children = []) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-};
 const maxAbs = (values) => values.flat(Infinity).reduce((a, v) => Math.max(a, Math.abs(v)), 0);
 
 function tint(v, max) {

@@ -2,18 +2,9 @@
 // thumbnails cut from the server's PNG grid, a vector as a bar strip, a softmax as labelled
 // bars, Dropout's mask beside inference mode. Dumb painters: the numbers come from the run.
 import { t, fmt } from "../i18n.js";
+import { el } from "../dom.js";
 
 const MAX_LABELLED = 32;  // softmax classes drawn as labelled bars; more become a strip
-const el = (tag, attrs = {}, children = []) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-};
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 

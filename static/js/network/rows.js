@@ -3,17 +3,7 @@
 // Rows are rebuilt only when the stack's structure changes, so typing never loses focus.
 import { t } from "../i18n.js";
 import { ACTIVATIONS, SPECS, formatArg, parseArg } from "./layers.js";
-
-const el = (tag, attrs = {}, children = []) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-};
+import { el } from "../dom.js";
 
 // The kind of layer, for its colour: weights (conv, dense), pooling, reshaping, other.
 export function familyOf(type) {
