@@ -66,6 +66,21 @@ class InputSource(StrictModel):
     )
 
 
+class FramePage(StrictModel):
+    """Which frames one answer holds: a page (`offset`, `limit`) or chosen output cells."""
+
+    offset: int = Field(default=0, ge=0, description="First frame index (filter-major, then "
+                        "output positions row-major).")
+    limit: int = Field(default=100, ge=1, description="Frames in this page (capped by "
+                       "`SVERTKA_MAX_FRAMES_PER_PAGE`).")
+    positions: list[list[int] | int] | None = Field(
+        default=None, description="Instead of offset/limit: these output coordinates (one int "
+        "per spatial axis each), for every filter (or `filters`).", examples=[[[0, 0], [1, 2]]],
+    )
+    filters: list[int] | None = Field(default=None, description="With `positions`: only "
+                                      "these filters.")
+
+
 class ActivationSpec(StrictModel):
     """An activation with its parameters."""
 

@@ -11,6 +11,7 @@ from .common import (
     ActivationName,
     ActivationSpec,
     DisplaySpec,
+    FramePage,
     InputSource,
     IntOrPerAxis,
     NestedNumbers,
@@ -121,19 +122,8 @@ class ConvResponse(StrictModel):
     elapsed_ms: float = Field(description="Server time to compute, in milliseconds.")
 
 
-class FramesRequest(InputSource, ConvParams):
+class FramesRequest(InputSource, ConvParams, FramePage):
     """Sliding-window frames: every placement of every filter, paged."""
-
-    offset: int = Field(default=0, ge=0, description="First frame index (filter-major, then "
-                        "output positions row-major).")
-    limit: int = Field(default=100, ge=1, description="Frames in this page (capped by "
-                       "`SVERTKA_MAX_FRAMES_PER_PAGE`).")
-    positions: list[list[int] | int] | None = Field(
-        default=None, description="Instead of offset/limit: these output coordinates (one int "
-        "per spatial axis each), for every filter (or `filters`).", examples=[[[0, 0], [1, 2]]],
-    )
-    filters: list[int] | None = Field(default=None, description="With `positions`: only "
-                                      "these filters.")
 
     model_config = {"json_schema_extra": {"examples": [{**_EXAMPLE, "offset": 0, "limit": 2}]}}
 

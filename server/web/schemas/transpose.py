@@ -6,26 +6,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from .common import StrictModel
+from .common import FramePage, StrictModel
 from .misc import ConvTransposeRequest
 
 _EXAMPLE = {"input": [[1, 2], [3, 4]], "kernel": [[1, 0, -1], [2, 1, 0], [0, 1, 1]],
             "stride": 2, "padding": 1, "output_padding": 1}
 
 
-class ConvTransposeFramesRequest(ConvTransposeRequest):
+class ConvTransposeFramesRequest(ConvTransposeRequest, FramePage):
     """Frames of a transposed convolution: every output cell with the stamps that reach it."""
-
-    offset: int = Field(default=0, ge=0, description="First frame index (filter-major, then "
-                        "output positions row-major).")
-    limit: int = Field(default=100, ge=1, description="Frames in this page (capped by "
-                       "`SVERTKA_MAX_FRAMES_PER_PAGE`).")
-    positions: list[list[int] | int] | None = Field(
-        default=None, description="Instead of offset/limit: these output coordinates (one int "
-        "per spatial axis each), for every filter (or `filters`).", examples=[[[0, 0], [1, 2]]],
-    )
-    filters: list[int] | None = Field(default=None, description="With `positions`: only "
-                                      "these filters.")
 
     model_config = {"json_schema_extra": {"examples": [{**_EXAMPLE, "offset": 0, "limit": 4}]}}
 
