@@ -17,7 +17,9 @@ class DigitsPredictRequest(StrictModel):
         examples=[[[0] * 8] * 8])
     drawing: list[list[float]] | None = Field(
         default=None, description="A larger grid (8 to 512 per side) of ink 0..1; reduced the "
-        "UCI way: the ink's bounding box fitted into 32x32, ink counted per 4x4 block.")
+        "UCI way: the ink's bounding box scaled to 32 rows and at most 20 columns, centred in "
+        "32x32, the strokes thickened or thinned until about 310 of the 1024 pixels are ink (the "
+        "median UCI digit's ink), ink counted per 4x4 block.")
     weights: dict[str, list[Any]] | None = Field(
         default=None, description="Weights of a run of POST /api/digits/train (Keras's "
         "layouts, by layer name) instead of the shipped ones.")

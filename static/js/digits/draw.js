@@ -3,7 +3,10 @@
 // fixed resolution (what POST /api/digits/predict takes as `drawing`).
 
 const INK_SIDE = 128;     // the grid sent to the server: enough to resolve a digit drawn small
-const LINE = 0.065;       // stroke width as a share of the pad's side (a marker, like the UCI pens)
+// Stroke width as a share of the pad's side: a marker, 18 CSS px on the 280 px pad, 23 px on the
+// projector's 360, 19 px on a phone's 300; the server redraws the strokes with the UCI pen anyway
+// (server/nn/digits.py reduce_drawing), so the width is for the eye, not for the reading.
+const LINE = 0.065;
 
 function strokePath(ctx, stroke, side) {
   ctx.beginPath();
