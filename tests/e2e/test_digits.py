@@ -281,9 +281,10 @@ def test_training_run_updates_curves_and_ends_with_confusion_matrix(page: Any,
     page.get_by_test_id("train-epochs").fill("2")
     page.get_by_test_id("train").click()
     # the curves grow while it runs, and the kernels are redrawn after each epoch
-    page.wait_for_function(f"() => {LOSS_POINTS} > 2")
+    # generous waits: an epoch takes seconds on a busy 2-core machine
+    page.wait_for_function(f"() => {LOSS_POINTS} > 2", timeout=120_000)
     page.wait_for_function("() => document.querySelector('[data-testid=kernels-when]')"
-                           ".textContent.includes('1')")
+                           ".textContent.includes('1')", timeout=120_000)
     page.get_by_test_id("confusion-matrix").wait_for(state="visible", timeout=120_000)
     assert page.locator("[data-testid=accuracy-curve] .dg-series-val circle").count() == 2
     counts = [int(td.get_attribute("data-value")) for td in page.get_by_test_id(
