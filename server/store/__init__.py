@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .blobs import ID_LENGTH, BlobNotFoundError, BlobStore, make_id
+from .blobs import ID_LENGTH, BlobNotFoundError, BlobStore, StoreUnavailableError, make_id
 from .images import KIND, ImageNotFoundError, ImageStore, StoredImage
 from .local import LocalBlobStore
 from .models import ModelLimits, ModelNotFoundError, ModelStore
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ID_LENGTH", "KIND", "BlobNotFoundError", "BlobStore", "ImageNotFoundError",
            "ImageStore", "LocalBlobStore", "ModelLimits", "ModelNotFoundError", "ModelStore",
-           "S3BlobStore", "StoredImage", "make_id", "open_blob_store"]
+           "S3BlobStore", "StoreUnavailableError", "StoredImage", "make_id", "open_blob_store"]
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

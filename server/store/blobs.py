@@ -24,7 +24,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ID_LENGTH", "BlobNotFoundError", "BlobStore", "check_id", "check_kind", "make_id"]
+__all__ = ["ID_LENGTH", "BlobNotFoundError", "BlobStore", "StoreUnavailableError", "check_id",
+           "check_kind", "make_id"]
 
 ID_LENGTH = 20
 _ID = re.compile(rf"^[0-9a-f]{{{ID_LENGTH}}}$")
@@ -38,6 +39,19 @@ class BlobNotFoundError(KeyError):
         super().__init__(blob_id)
         self.kind = kind
         self.blob_id = blob_id
+
+
+class StoreUnavailableError(RuntimeError):
+    """The store did not answer: unreachable, timing out, or failing on its side after retries.
+
+    Not the client's fault and usually brief, so the web layer answers 503 with ``Retry-After``
+    (never 404: the blob may well be there). ``detail`` is for the server's log only: it may
+    name internal hosts and buckets.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def make_id(data: bytes) -> str:

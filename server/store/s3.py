@@ -7,25 +7,70 @@ leave data without its meta, which is not an entry. Recency is the meta object's
 ``touch_seconds`` per process so a slider dragged over one photo does not write on every move.
 
 boto3 is the client: it is synchronous and its clients are thread-safe, so the web layer calls
-it from worker threads. Credentials and region come from boto3's usual sources
+it from worker threads. Its timeouts are short and its retries few (`S3_CONNECT_TIMEOUT`,
+`S3_READ_TIMEOUT`, `S3_MAX_ATTEMPTS`): a store that is down or stuck must cost a request seconds,
+not minutes of a worker thread. What then still fails to answer (no connection, a timeout, a 5xx
+after the retries) is raised as `StoreUnavailableError`, which the web layer answers with 503.
+Credentials and region come from boto3's usual sources
 (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_DEFAULT_REGION``,
 ``~/.aws``, instance roles).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from .blobs import BlobNotFoundError, BlobStore, check_id, check_kind
+from .blobs import BlobNotFoundError, BlobStore, StoreUnavailableError, check_id, check_kind
 
-__all__ = ["S3BlobStore", "parse_s3_url"]
+__all__ = ["S3_CONNECT_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_READ_TIMEOUT", "S3BlobStore",
+           "parse_s3_url"]
 
 DATA, META = ".img", ".json"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+S3_CONNECT_TIMEOUT = 3.0  # seconds to open a connection; a reachable store takes milliseconds
+S3_READ_TIMEOUT = 10.0  # seconds without a byte from the store (not the whole transfer)
+S3_MAX_ATTEMPTS = 2  # the first try and one retry: a longer outage is a 503, not a hang
+
+_log = logging.getLogger("svertka.store")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _unavailable(error: Exception) -> bool:
+    """Whether ``error`` means the store did not answer, rather than answered no."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(error, ConnectionError | HTTPClientError):  # refused, timeouts, cut streams
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status or 0) >= 500  # botocore retried it already
+    return False
+
+
+def _answering(method: Callable[P, T]) -> Callable[P, T]:
+    """Raise `StoreUnavailableError` from ``method`` when the store did not answer."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except Exception as error:
+            if not _unavailable(error):
+                raise
+            _log.warning("the S3 store did not answer (%s): %s", method.__name__, error)
+            raise StoreUnavailableError(f"{type(error).__name__}: {error}") from error
+
+    return guarded
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -47,12 +92,13 @@ class S3BlobStore(BlobStore):
 
     def __init__(self, url: str, *, max_bytes: int, endpoint: str | None = None,
                  touch_seconds: float = 60.0, meta_seconds: float = 5.0,
-                 client: Any = None) -> None:
+                 connect_timeout: float = S3_CONNECT_TIMEOUT,
+                 read_timeout: float = S3_READ_TIMEOUT, client: Any = None) -> None:
         super().__init__(max_bytes=max_bytes)
         self.bucket, self.prefix = parse_s3_url(url)
         self.touch_seconds = touch_seconds
         self.meta_seconds = meta_seconds
-        self.client = client or _make_client(endpoint)
+        self.client = client or _make_client(endpoint, connect_timeout, read_timeout)
         self._lock = threading.Lock()
         self._touched: dict[tuple[str, str], float] = {}
         self._metas: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
@@ -64,6 +110,7 @@ class S3BlobStore(BlobStore):
     def _kind_prefix(self, kind: str) -> str:
         return f"{self.prefix}/{check_kind(kind)}/" if self.prefix else f"{check_kind(kind)}/"
 
+    @_answering
     def get(self, kind: str, blob_id: str) -> bytes:
         # no HEAD of the meta first: data without meta is still whole (it is content-addressed)
         try:
@@ -75,6 +122,7 @@ class S3BlobStore(BlobStore):
             raise
         return answer["Body"].read()
 
+    @_answering
     def meta(self, kind: str, blob_id: str) -> dict[str, Any]:
         key = (kind, check_id(kind, blob_id))
         now = time.monotonic()
@@ -101,6 +149,7 @@ class S3BlobStore(BlobStore):
         self._touch(kind, blob_id, raw)
         return dict(value)
 
+    @_answering
     def exists(self, kind: str, blob_id: str) -> bool:
         try:
             key = self._key(kind, blob_id, META)
@@ -114,6 +163,7 @@ class S3BlobStore(BlobStore):
             raise
         return True
 
+    @_answering
     def delete(self, kind: str, blob_id: str) -> None:
         with self._lock:
             self._metas.pop((kind, blob_id), None)
@@ -122,6 +172,7 @@ class S3BlobStore(BlobStore):
         for suffix in (META, DATA):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(kind, blob_id, suffix))
 
+    @_answering
     def touch(self, kind: str, blob_id: str) -> None:
         try:
             answer = self.client.get_object(Bucket=self.bucket,
@@ -145,6 +196,7 @@ class S3BlobStore(BlobStore):
         self.client.put_object(Bucket=self.bucket, Key=self._key(kind, blob_id, META),
                                Body=meta_bytes, ContentType="application/json")
 
+    @_answering
     def usage(self, kind: str) -> list[tuple[str, int, float]]:
         sizes: dict[str, int] = {}
         used: dict[str, float] = {}
@@ -164,6 +216,7 @@ class S3BlobStore(BlobStore):
         entries.sort(key=lambda item: (item[2], item[0]))
         return entries
 
+    @_answering
     def _write(self, kind: str, blob_id: str, data: bytes, meta: dict[str, Any]) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(kind, blob_id, DATA), Body=data,
                                ContentType="application/octet-stream")
@@ -177,14 +230,15 @@ def _missing(error: Any) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in _MISSING
 
 
-def _make_client(endpoint: str | None) -> Any:
+def _make_client(endpoint: str | None, connect_timeout: float, read_timeout: float) -> Any:
     import boto3
     from botocore.config import Config
 
     session = boto3.session.Session()
     config = Config(
-        retries={"max_attempts": 4, "mode": "standard"},
-        max_pool_connections=32, connect_timeout=5, read_timeout=30,
+        # "total": botocore's plain `max_attempts` counts retries only, one more than it reads
+        retries={"total_max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+        max_pool_connections=32, connect_timeout=connect_timeout, read_timeout=read_timeout,
         # SeaweedFS, Ceph and MinIO are usually reached by path, not by bucket subdomain
         s3={"addressing_style": "path"} if endpoint else None,
     )

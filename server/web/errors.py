@@ -21,7 +21,7 @@ from ..imaging.decode import ImageError
 from ..nn.keras_files import ModelFileError
 from ..nn.summary import ACCEPTED as NETWORK_ACCEPTED
 from ..nn.summary import LAYER_TYPES
-from ..store import ImageNotFoundError, ModelNotFoundError
+from ..store import ImageNotFoundError, ModelNotFoundError, StoreUnavailableError
 
 __all__ = ["ApiError", "LimitError", "envelope", "install_error_handlers", "limit_error"]
 
@@ -69,6 +69,7 @@ ACCEPTED: dict[str, str] = {
 }
 
 MAX_MESSAGE = 2000
+STORE_RETRY_AFTER_SECONDS = 5  # an object store's hiccup (a restart, a failover) is that short
 
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                  413: "too_large", 415: "unsupported_media", 422: "validation"}
@@ -181,6 +182,18 @@ async def handle_model_not_found(request: Request, error: ModelNotFoundError) ->
                "here or was evicted from the store; upload it again")
     return _respond(404, envelope(404, "not_found", "model_id", message,
                                   accepted="an id answered by POST /api/models"))
+
+
+async def handle_store_unavailable(request: Request,
+                                   error: StoreUnavailableError) -> JSONResponse:
+    """The store of images and models did not answer: 503 ``unavailable`` with Retry-After."""
+    # error.detail names internal hosts and buckets: it went to the log, not to the client
+    message = ("the store of images and models is not answering right now; nothing is wrong "
+               f"with the request: try again in {STORE_RETRY_AFTER_SECONDS} s")
+    body = envelope(503, "unavailable", None, message,
+                    accepted="the same request again after the `Retry-After` seconds")
+    return JSONResponse(body, status_code=503,
+                        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
 
 async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -306,6 +319,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModelNotFoundError, handle_model_not_found)
     app.add_exception_handler(ImageError, handle_image_error)
     app.add_exception_handler(ImageNotFoundError, handle_not_found)
+    app.add_exception_handler(StoreUnavailableError, handle_store_unavailable)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -6,23 +6,40 @@ validation, waiting for the CPU limiter, the computation and encoding the answer
 network. Routes may start the header with their own stages (`timing_header`), e.g.
 ``conv;dur=8.1, png;dur=6.0``, and the middleware appends ``total`` to it.
 
-It also names the process that answered (``X-Svertka-Worker: <pid>``): with ``svertka serve
---workers N`` that is how an operator (and a test) tells the workers apart.
+It also names the process that answered (``X-Svertka-Worker: <id>``): with ``svertka serve
+--workers N`` that is how an operator (and a test) tells the workers apart. The name is random,
+made once per process (again in a forked child), never the pid: a pid tells a client how busy
+the host is and helps aim at it, and an opaque name tells workers apart just as well.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["HEADER", "WORKER_HEADER", "ServerTiming", "timing_header"]
+__all__ = ["HEADER", "WORKER_HEADER", "ServerTiming", "timing_header", "worker_id"]
 
 HEADER = "Server-Timing"
 _KEY = HEADER.lower().encode("latin-1")
 WORKER_HEADER = "X-Svertka-Worker"
 _WORKER_KEY = WORKER_HEADER.lower().encode("latin-1")
+_worker = [secrets.token_hex(8)]
+
+
+def _rename_worker() -> None:
+    _worker[0] = secrets.token_hex(8)
+
+
+if hasattr(os, "register_at_fork"):  # a forked worker must not answer with its parent's name
+    os.register_at_fork(after_in_child=_rename_worker)
+
+
+def worker_id() -> str:
+    """This process's name in ``X-Svertka-Worker``: 16 random hex digits, not the pid."""
+    return _worker[0]
 
 
 def timing_header(**stages: float) -> dict[str, str]:
@@ -52,7 +69,7 @@ class ServerTiming:
                         break
                 else:
                     headers.append((_KEY, metric))
-                headers.append((_WORKER_KEY, str(os.getpid()).encode()))
+                headers.append((_WORKER_KEY, _worker[0].encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,3 +81,38 @@ def test_records_write_null_when_not_finite() -> None:
     rows = records({"a": np.array([1.5, np.nan, np.inf]), "b": np.arange(6.0).reshape(3, 2)})
     assert orjson.loads(json_response(rows).body) == [
         {"a": 1.5, "b": [0.0, 1.0]}, {"a": None, "b": [2.0, 3.0]}, {"a": None, "b": [4.0, 5.0]}]
+
+
+WORKER_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def test_worker_header_names_process_opaquely_when_answering(client: Any) -> None:
+    from server.web.timing import worker_id
+
+    first, second = client.get("/api/health"), client.get("/api/nope")
+    name = first.headers["x-svertka-worker"]
+    assert WORKER_ID.match(name), name
+    assert name == second.headers["x-svertka-worker"] == worker_id()  # one name per process
+    assert name != str(os.getpid())  # the app runs in this very process: its pid stays private
+
+
+def test_worker_id_differs_when_process_forks() -> None:
+    # run in a fresh interpreter: forking pytest itself (with threads about) is not safe
+    script = (
+        "import os\n"
+        "from server.web.timing import worker_id\n"
+        "parent = worker_id()\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.write(w, worker_id().encode())\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(parent, os.read(r, 64).decode(), os.getpid(), pid)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    parent, child, parent_pid, child_pid = out
+    assert WORKER_ID.match(parent) and WORKER_ID.match(child), out
+    assert parent != child  # two workers forked from one manager still tell themselves apart
+    assert not {parent, child} & {parent_pid, child_pid}

@@ -8,10 +8,14 @@ fixed sleep), the same on both backends.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,10 +34,11 @@ from server.store import (
     ImageStore,
     LocalBlobStore,
     S3BlobStore,
+    StoreUnavailableError,
     make_id,
     open_blob_store,
 )
-from server.store.s3 import parse_s3_url
+from server.store.s3 import S3_MAX_ATTEMPTS, parse_s3_url
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "svertka-test", "AWS_SECRET_ACCESS_KEY": "svertka-test",
                "AWS_DEFAULT_REGION": "us-east-1"}
@@ -53,14 +58,14 @@ def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> Non
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real S3 API (moto_server) on a free loopback port, for the whole session."""
+@contextlib.contextmanager
+def _moto_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``(endpoint, process)`` of a moto_server on a free loopback port, stopped at the end."""
     executable = shutil.which("moto_server")
     if executable is None:
         pytest.fail("moto_server is missing: pip install 'moto[server]' (the test extra has it)")
     port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    log = (directory / "moto.log").open("wb")
     process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)],
                                stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
@@ -74,11 +79,19 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     try:
         _wait_until(answers, 60, "moto_server to answer")
-        yield endpoint
+        yield endpoint, process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3 API (moto_server) on a free loopback port, for the whole session."""
+    with _moto_server(tmp_path_factory.mktemp("moto")) as (endpoint, _):
+        yield endpoint
 
 
 @pytest.fixture
@@ -322,3 +335,110 @@ def test_app_serves_upload_when_store_is_s3(tmp_path: Path, s3_url: str, s3_endp
                                              "preset": "sobel_x", "padding": "same"})
         assert conv.status_code == 200 and conv.json()["shape"] == [8, 12]
     assert not (tmp_path / "unused" / "images").exists()  # nothing went to the local disk
+
+
+# an object store that does not answer ----------------------------------------------------------
+def _unavailable(answer: Any) -> None:
+    """The one check of the store's 503: the envelope, ``Retry-After``, and no internals."""
+    assert answer.status_code == 503, answer.text
+    body = answer.json()
+    assert body["status"] == 503 and body["code"] == "unavailable" and body["field"] is None
+    assert "try again" in body["message"] and "127.0.0.1" not in answer.text
+    assert int(answer.headers["retry-after"]) > 0
+
+
+def test_app_answers_503_when_s3_stops(tmp_path: Path, aws_env: None,
+                                       make_image: Callable[..., bytes]) -> None:
+    import boto3
+    from fastapi.testclient import TestClient
+
+    from server.web.app import create_app
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "nn"))
+    from keras_helpers import fixture as keras_file
+
+    with _moto_server(tmp_path) as (endpoint, process):
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="svertka")
+        settings = Settings(data_dir=tmp_path / "unused", s3_url="s3://svertka/x",
+                            s3_endpoint=endpoint)
+        with TestClient(create_app(settings)) as client:
+            kept = client.post("/api/images", files={"file": ("a.png", make_image("PNG", (9, 7)),
+                                                               "image/png")})
+            assert kept.status_code == 201, kept.text
+            process.terminate()  # the object store goes down while the app runs
+            process.wait(timeout=10)
+            _unavailable(client.post("/api/images", files={
+                "file": ("b.png", make_image("PNG", (8, 5)), "image/png")}))
+            _unavailable(client.get(f"/api/images/{kept.json()['id']}"))
+            _unavailable(client.post("/api/models", files={
+                "file": ("m.keras", keras_file("convnet2d.keras"), "application/octet-stream")}))
+            # an id the store cannot look up is not "unknown" (404): it may well be there
+            _unavailable(client.post("/api/conv", json={"image_id": make_id(b"elsewhere"),
+                                                        "preset": "sobel_x"}))
+            _unavailable(client.get(f"/api/models/{make_id(b'a model')}"))
+
+
+@pytest.mark.parametrize("call", ["put", "get", "meta", "exists", "ids"])
+def test_s3_raises_unavailable_when_endpoint_refuses(aws_env: None, call: str) -> None:
+    blobs = S3BlobStore("s3://svertka", endpoint=f"http://127.0.0.1:{_free_port()}",
+                        max_bytes=10**6)
+    blob_id = make_id(b"x")
+    calls = {"put": lambda: blobs.put(b"x", "images"), "get": lambda: blobs.get("images", blob_id),
+             "meta": lambda: blobs.meta("images", blob_id),
+             "exists": lambda: blobs.exists("images", blob_id), "ids": lambda: blobs.ids("images")}
+    with pytest.raises(StoreUnavailableError):
+        calls[call]()
+
+
+class _Failing(http.server.BaseHTTPRequestHandler):
+    """An S3 endpoint that answers every request 503 and counts them."""
+
+    hits: list[str] = []
+
+    def _fail(self) -> None:
+        type(self).hits.append(self.command)
+        self.send_response(503)
+        self.send_header("Content-Type", "application/xml")
+        body = b"<Error><Code>ServiceUnavailable</Code><Message>down</Message></Error>"
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = _fail
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_s3_retries_a_few_times_then_unavailable_when_server_errors(aws_env: None) -> None:
+    _Failing.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        blobs = S3BlobStore("s3://svertka", endpoint=f"http://127.0.0.1:{server.server_port}",
+                            max_bytes=10**6)
+        with pytest.raises(StoreUnavailableError):
+            blobs.meta("images", make_id(b"x"))
+        assert _Failing.hits == ["GET"] * S3_MAX_ATTEMPTS  # retried, but not for long
+        assert S3_MAX_ATTEMPTS <= 3
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_s3_raises_unavailable_when_endpoint_never_answers(aws_env: None) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        blobs = S3BlobStore("s3://svertka", max_bytes=10**6, read_timeout=0.2,
+                            endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        with pytest.raises(StoreUnavailableError):
+            blobs.exists("images", make_id(b"x"))
+
+
+def test_s3_client_times_out_within_seconds_when_defaults() -> None:
+    blobs = S3BlobStore("s3://svertka", endpoint="http://127.0.0.1:9", max_bytes=1)
+    config = blobs.client.meta.config
+    assert config.connect_timeout <= 5 and config.read_timeout <= 10
+    assert config.retries["total_max_attempts"] == S3_MAX_ATTEMPTS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import anyio
@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ...core import get_preset
 from ...nn import digits
@@ -173,7 +174,7 @@ def _stream(produce: Callable[[Callable[[str, Any], bool]], None],
                 except queue.Full:
                     continue
 
-    async def body() -> AsyncIterator[bytes]:
+    async def body() -> AsyncGenerator[bytes, None]:
         thread = threading.Thread(target=worker, name="svertka-stream", daemon=True)
         thread.start()
         try:
@@ -181,10 +182,34 @@ def _stream(produce: Callable[[Callable[[str, Any], bool]], None],
                 yield chunk
         finally:
             stop.set()  # the client left or the stream ended: the producer stops
-            on_end()
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return _EventStream(body(), on_end)
+
+
+class _EventStream(StreamingResponse):
+    """An SSE response that runs ``on_end`` once it is done with, however it ends.
+
+    The body generator's own ``finally`` is not enough: a client gone before the first byte
+    (``send`` raising at the response start) leaves the generator never started, so nothing in
+    it runs, and a run's slot would stay taken until a restart.
+    """
+
+    def __init__(self, content: AsyncGenerator[bytes, None], on_end: Callable[[], None]) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        self._content = content
+        self._on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                # `async for` does not close a generator it leaves by an exception; close it
+                # now so its producer thread stops at once, not when it is garbage collected
+                await self._content.aclose()
+            finally:
+                self._on_end()
 
 
 @router.post("/digits/train", responses=SSE)
@@ -192,7 +217,6 @@ async def train_digits(body: DigitsTrainRequest, request: Request,
                        settings: SettingsDep) -> Response:
     """Train the digit network from scratch; progress streamed as Server-Sent Events."""
     jobs: _Jobs = request.app.state.__dict__.setdefault("training_jobs", _Jobs())
-    jobs.start(body.client, settings.max_training_jobs)
     data = digits.load()
     batches = math.ceil(len(data.train_y) / body.batch_size)
     every = max(1, batches // BATCH_EVENTS)
@@ -229,6 +253,8 @@ async def train_digits(body: DigitsTrainRequest, request: Request,
         emit("done", {"test_accuracy": accuracy, "confusion": confusion,
                       "weights": model.get_weights(), "seconds": history[-1].seconds})
 
+    # taken last, just before the response that releases it whatever happens to the client
+    jobs.start(body.client, settings.max_training_jobs)
     return _stream(produce, on_end=lambda: jobs.end(body.client))
 
 

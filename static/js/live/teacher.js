@@ -4,6 +4,7 @@
 // broadcasts {path, query} whenever history.replaceState/pushState changes it. The room survives
 // a reload or a move to another page: its code and token stay in this tab's sessionStorage.
 import * as api from "../api.js";
+import { el } from "../dom.js";
 import { t } from "../i18n.js";
 import { drawQR, encodeQR } from "../step/qr.js";
 import { RoomSocket } from "./socket.js";
@@ -18,14 +19,6 @@ let panel = null;
 let poll = null; // {id, question, choices, answer, frame, counts, revealed}
 let lastSent = "";
 let sendTimer = null;
-
-const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const [k, v] of Object.entries(props.dataset || {})) node.dataset[k] = v;
-  if (props.testid) node.setAttribute("data-testid", props.testid);
-  node.append(...children);
-  return node;
-};
 
 /** What students follow: this page's path and query, without the viewer's own theme. */
 export function currentState() {
@@ -78,14 +71,14 @@ function joinUrl() {
 }
 
 function buildPanel() {
-  const count = el("span", { className: "live-count", testid: "live-count", textContent: t("live.following", { n: 0 }) });
-  const status = el("span", { className: "live-status", testid: "live-status" });
-  const code = el("button", { type: "button", className: "live-code", testid: "live-code", title: t("live.show"), textContent: room.room });
-  const show = el("button", { type: "button", className: "btn btn-small", testid: "live-show", textContent: t("live.show") });
-  const ask = el("button", { type: "button", className: "btn btn-small btn-primary", testid: "live-ask", textContent: t("live.ask") });
-  const end = el("button", { type: "button", className: "btn btn-small btn-ghost", testid: "live-end", textContent: t("live.end") });
-  const results = el("div", { className: "live-results", testid: "live-results", hidden: true });
-  const fold = el("button", { type: "button", className: "btn btn-small btn-ghost live-fold", testid: "live-fold" });
+  const count = el("span", { class: "live-count", "data-testid": "live-count", text: t("live.following", { n: 0 }) });
+  const status = el("span", { class: "live-status", "data-testid": "live-status" });
+  const code = el("button", { type: "button", class: "live-code", "data-testid": "live-code", title: t("live.show"), text: room.room });
+  const show = el("button", { type: "button", class: "btn btn-small", "data-testid": "live-show", text: t("live.show") });
+  const ask = el("button", { type: "button", class: "btn btn-small btn-primary", "data-testid": "live-ask", text: t("live.ask") });
+  const end = el("button", { type: "button", class: "btn btn-small btn-ghost", "data-testid": "live-end", text: t("live.end") });
+  const results = el("div", { class: "live-results", "data-testid": "live-results", hidden: true });
+  const fold = el("button", { type: "button", class: "btn btn-small btn-ghost live-fold", "data-testid": "live-fold" });
   const folded = () => panel.dataset.folded === "true";
   const paintFold = () => {
     fold.textContent = folded() ? "▴" : "▾";
@@ -98,11 +91,11 @@ function buildPanel() {
     try { sessionStorage.setItem(`${KEY}.folded`, panel.dataset.folded); } catch { /* ignore */ }
     paintFold();
   });
-  const head = el("div", { className: "live-head" },
-    el("span", { className: "live-dot", ariaHidden: "true" }),
-    el("span", { className: "live-label", textContent: t("live.room") }), code, count, fold);
-  panel = el("aside", { className: "live-panel", testid: "live-panel", ariaLabel: t("live.room") },
-    head, status, el("div", { className: "live-actions" }, show, ask, end), results);
+  const head = el("div", { class: "live-head" },
+    [el("span", { class: "live-dot", "aria-hidden": "true" }),
+    el("span", { class: "live-label", text: t("live.room") }), code, count, fold]);
+  panel = el("aside", { class: "live-panel", "data-testid": "live-panel", "aria-label": t("live.room") },
+    [head, status, el("div", { class: "live-actions" }, [show, ask, end]), results]);
   panel.setAttribute("aria-live", "polite");
   try { panel.dataset.folded = sessionStorage.getItem(`${KEY}.folded`) || "false"; } catch { panel.dataset.folded = "false"; }
   paintFold();
@@ -120,27 +113,27 @@ function setCount(n) {
 
 function openCode() {
   const url = joinUrl();
-  const canvas = el("canvas", { className: "live-qr", testid: "live-qr" });
+  const canvas = el("canvas", { class: "live-qr", "data-testid": "live-qr" });
   try {
     const qr = encodeQR(url, { level: "M", maxVersion: 10 });
     drawQR(canvas, qr, { scale: Math.max(4, Math.floor(320 / (qr.size + 8))) });
   } catch { canvas.hidden = true; }
-  const link = el("input", { type: "text", readOnly: true, value: url, className: "live-link", testid: "live-link" });
-  const copy = el("button", { type: "button", className: "btn", textContent: t("live.copy") });
+  const link = el("input", { type: "text", readonly: true, value: url, class: "live-link", "data-testid": "live-link" });
+  const copy = el("button", { type: "button", class: "btn", text: t("live.copy") });
   copy.addEventListener("click", async () => {
     try { await navigator.clipboard.writeText(url); copy.textContent = t("live.copied"); } catch { link.select(); }
   });
-  const dialog = el("dialog", { className: "live-dialog live-code-dialog", testid: "live-code-dialog" },
-    el("p", { className: "live-big-code", testid: "live-big-code", textContent: room.room }),
+  const dialog = el("dialog", { class: "live-dialog live-code-dialog", "data-testid": "live-code-dialog" },
+    [el("p", { class: "live-big-code", "data-testid": "live-big-code", text: room.room }),
     canvas,
-    el("p", { className: "caption", textContent: t("live.join_at") }),
-    el("div", { className: "live-link-row" }, link, copy),
-    closeButton());
+    el("p", { class: "caption", text: t("live.join_at") }),
+    el("div", { class: "live-link-row" }, [link, copy]),
+    closeButton()]);
   showDialog(dialog);
 }
 
 function closeButton(text = t("live.close")) {
-  const b = el("button", { type: "button", className: "btn", textContent: text });
+  const b = el("button", { type: "button", class: "btn", text: text });
   b.addEventListener("click", () => b.closest("dialog").close());
   return b;
 }
@@ -152,12 +145,12 @@ function showDialog(dialog) {
 }
 
 function openPoll() {
-  const question = el("input", { type: "text", maxLength: 500, testid: "poll-question" });
+  const question = el("input", { type: "text", maxlength: 500, "data-testid": "poll-question" });
   const rows = Array.from({ length: 4 }, (_, i) => {
-    const text = el("input", { type: "text", maxLength: 200, testid: `poll-choice-text-${i}`, placeholder: t("live.poll.choice", { i: i + 1 }) });
+    const text = el("input", { type: "text", maxlength: 200, "data-testid": `poll-choice-text-${i}`, placeholder: t("live.poll.choice", { i: i + 1 }) });
     const right = el("input", { type: "radio", name: "live-right", value: String(i), title: t("live.poll.right") });
     right.setAttribute("aria-label", `${t("live.poll.right")}: ${i + 1}`);
-    return { text, right, row: el("div", { className: "live-choice-row" }, right, text) };
+    return { text, right, row: el("div", { class: "live-choice-row" }, [right, text]) };
   });
   let frame = null;
   const fill = (s) => {
@@ -165,18 +158,18 @@ function openPoll() {
     rows.forEach((r, i) => { r.text.value = s.choices[i] ?? ""; r.right.checked = i === s.answer; });
     frame = s.frame;
   };
-  const suggest = el("button", { type: "button", className: "btn btn-small", testid: "poll-suggest", textContent: t("live.poll.suggest"), title: t("live.poll.suggest.hint") });
+  const suggest = el("button", { type: "button", class: "btn btn-small", "data-testid": "poll-suggest", text: t("live.poll.suggest"), title: t("live.poll.suggest.hint") });
   suggest.hidden = !canSuggest();
   suggest.addEventListener("click", () => { const s = suggestNext(); if (s) fill(s); });
-  const note = el("p", { className: "caption live-note", hidden: true, textContent: t("live.poll.need") });
-  const send = el("button", { type: "submit", className: "btn btn-primary", testid: "poll-send", textContent: t("live.poll.send") });
-  const form = el("form", { method: "dialog", className: "live-poll-form" },
-    el("h2", { className: "section-title", textContent: t("live.poll.title") }),
-    el("label", { className: "field" }, el("span", { className: "field-label", textContent: t("live.poll.question") }), question),
-    el("div", { className: "field" }, el("span", { className: "field-label", textContent: t("live.poll.choices") }), ...rows.map((r) => r.row)),
-    el("div", { className: "live-actions" }, suggest, el("span", { className: "live-spacer" }), closeButton(t("live.poll.cancel")), send),
-    note);
-  const dialog = el("dialog", { className: "live-dialog", testid: "poll-dialog" }, form);
+  const note = el("p", { class: "caption live-note", hidden: true, text: t("live.poll.need") });
+  const send = el("button", { type: "submit", class: "btn btn-primary", "data-testid": "poll-send", text: t("live.poll.send") });
+  const form = el("form", { method: "dialog", class: "live-poll-form" },
+    [el("h2", { class: "section-title", text: t("live.poll.title") }),
+    el("label", { class: "field" }, [el("span", { class: "field-label", text: t("live.poll.question") }), question]),
+    el("div", { class: "field" }, [el("span", { class: "field-label", text: t("live.poll.choices") }), ...rows.map((r) => r.row)]),
+    el("div", { class: "live-actions" }, [suggest, el("span", { class: "live-spacer" }), closeButton(t("live.poll.cancel")), send]),
+    note]);
+  const dialog = el("dialog", { class: "live-dialog", "data-testid": "poll-dialog" }, [form]);
   form.addEventListener("submit", (e) => {
     const used = rows.filter((r) => r.text.value.trim());
     if (!question.value.trim() || used.length < 2) {
@@ -208,23 +201,23 @@ function renderResults() {
   const max = Math.max(1, ...poll.counts);
   const bars = poll.choices.map((choice, i) => {
     const right = poll.revealed !== null && i === poll.revealed;
-    const bar = el("div", { className: `live-bar${right ? " live-right" : ""}`, testid: `live-bar-${i}` },
-      el("span", { className: "live-bar-label", textContent: choice }),
-      el("span", { className: "live-bar-track" }, el("span", { className: "live-bar-fill" })),
-      el("span", { className: "live-bar-count", testid: `live-count-${i}`, textContent: String(poll.counts[i] ?? 0) }));
+    const bar = el("div", { class: `live-bar${right ? " live-right" : ""}`, "data-testid": `live-bar-${i}` },
+      [el("span", { class: "live-bar-label", text: choice }),
+      el("span", { class: "live-bar-track" }, [el("span", { class: "live-bar-fill" })]),
+      el("span", { class: "live-bar-count", "data-testid": `live-count-${i}`, text: String(poll.counts[i] ?? 0) })]);
     bar.querySelector(".live-bar-fill").style.width = `${(100 * (poll.counts[i] ?? 0)) / max}%`;
     return bar;
   });
-  const reveal = el("button", { type: "button", className: "btn btn-small", testid: "live-reveal", textContent: t("live.reveal") });
+  const reveal = el("button", { type: "button", class: "btn btn-small", "data-testid": "live-reveal", text: t("live.reveal") });
   reveal.hidden = poll.answer === null || poll.revealed !== null;
   reveal.addEventListener("click", () => {
     socket.send({ type: "reveal", poll: poll.id, choice: poll.answer });
   });
   box.replaceChildren(
-    el("p", { className: "live-question", textContent: poll.question }),
+    el("p", { class: "live-question", text: poll.question }),
     ...bars,
-    el("div", { className: "live-actions" },
-      el("span", { className: "caption", testid: "live-total", textContent: t("live.results", { n: total }) }), reveal));
+    el("div", { class: "live-actions" },
+      [el("span", { class: "caption", "data-testid": "live-total", text: t("live.results", { n: total }) }), reveal]));
 }
 
 function onMessage(msg) {

@@ -5,6 +5,7 @@
 // size (then only the counts when the matrix is too big to draw).
 import "./matrix_strings.js";
 import * as api from "../api.js";
+import { el } from "../dom.js";
 import { t } from "../i18n.js";
 
 // Paul Tol's "muted" scheme: nine colours that stay apart for the common colour-vision deficiencies
@@ -19,12 +20,6 @@ const LABEL_CELL = 22;     // cells at least this large carry their weight's lab
 
 const prod = (xs) => xs.reduce((a, b) => a * b, 1);
 const count = (n) => n.toLocaleString(document.documentElement.lang === "ru" ? "ru-RU" : "en-US");
-const el = (tag, { dataset = {}, ...props } = {}, children = []) => {
-  const node = Object.assign(document.createElement(tag), props);
-  Object.assign(node.dataset, dataset);
-  node.append(...children);
-  return node;
-};
 
 /** Which colour an entry gets: its weight while there are few, else its tap in the window. */
 export function colourOf(weight, kernelShape) {
@@ -61,24 +56,24 @@ export function mountMatrix(panel, store) {
   let source = "lesson";
   let answer = null;
 
-  const lesson = el("button", { type: "button", className: "btn btn-small", dataset: { source: "lesson", testid: "matrix-lesson" } });
-  const lesson5 = el("button", { type: "button", className: "btn btn-small", dataset: { source: "lesson5", testid: "matrix-lesson5" } });
-  const pick = el("select", { dataset: { testid: "matrix-layer" } });
-  const pickLabel = el("label", { className: "mx-pick" }, [el("span"), pick]);
-  const rowsText = el("p", { className: "caption", dataset: { testid: "matrix-rows" } });
-  const canvas = el("canvas", { className: "mx-canvas", dataset: { testid: "matrix-canvas" } });
-  const hover = el("p", { className: "caption mx-hover", dataset: { testid: "matrix-hover" } });
+  const lesson = el("button", { type: "button", class: "btn btn-small", "data-source": "lesson", "data-testid": "matrix-lesson" });
+  const lesson5 = el("button", { type: "button", class: "btn btn-small", "data-source": "lesson5", "data-testid": "matrix-lesson5" });
+  const pick = el("select", { "data-testid": "matrix-layer" });
+  const pickLabel = el("label", { class: "mx-pick" }, [el("span"), pick]);
+  const rowsText = el("p", { class: "caption", "data-testid": "matrix-rows" });
+  const canvas = el("canvas", { class: "mx-canvas", "data-testid": "matrix-canvas" });
+  const hover = el("p", { class: "caption mx-hover", "data-testid": "matrix-hover" });
   hover.setAttribute("aria-live", "polite");
-  const legend = el("div", { className: "mx-legend", dataset: { testid: "matrix-legend" } });
-  const tooBig = el("p", { className: "caption mx-too-big", hidden: true, dataset: { testid: "matrix-too-big" } });
-  const error = el("p", { className: "error-box", hidden: true, dataset: { testid: "matrix-error" } });
+  const legend = el("div", { class: "mx-legend", "data-testid": "matrix-legend" });
+  const tooBig = el("p", { class: "caption mx-too-big", hidden: true, "data-testid": "matrix-too-big" });
+  const error = el("p", { class: "error-box", hidden: true, "data-testid": "matrix-error" });
   error.setAttribute("role", "alert");
-  const cells = ["fully", "connections", "shared"].map((key) => el("div", { className: "mx-count", dataset: { key, testid: `count-${key}` } }, [
-    el("strong", { className: "mx-count-value" }), el("span", { className: "mx-count-label" }),
-    el("span", { className: "caption mx-count-note" })]));
-  const counts = el("div", { className: "mx-counts", dataset: { testid: "matrix-counts" } }, cells);
-  body.replaceChildren(el("p", { className: "caption mx-lead" }), el("div", { className: "mx-sources" }, [lesson, lesson5, pickLabel]),
-    counts, rowsText, tooBig, error, el("div", { className: "mx-drawing" }, [canvas]), legend, hover);
+  const cells = ["fully", "connections", "shared"].map((key) => el("div", { class: "mx-count", "data-key": key, "data-testid": `count-${key}` }, [
+    el("strong", { class: "mx-count-value" }), el("span", { class: "mx-count-label" }),
+    el("span", { class: "caption mx-count-note" })]));
+  const counts = el("div", { class: "mx-counts", "data-testid": "matrix-counts" }, cells);
+  body.replaceChildren(el("p", { class: "caption mx-lead" }), el("div", { class: "mx-sources" }, [lesson, lesson5, pickLabel]),
+    counts, rowsText, tooBig, error, el("div", { class: "mx-drawing" }, [canvas]), legend, hover);
 
   function convLayers() {
     return store.get("layers").map((layer, index) => ({ layer, index }))
@@ -88,10 +83,10 @@ export function mountMatrix(panel, store) {
   function fillPick() {
     const convs = convLayers();
     const keep = pick.value;
-    pick.replaceChildren(el("option", { value: "", textContent: convs.length ? "—" : t("mx.layer.none") }),
+    pick.replaceChildren(el("option", { value: "", text: convs.length ? "—" : t("mx.layer.none") }),
       ...convs.map(({ layer, index }) => el("option", {
         value: String(index),
-        textContent: `${summary?.layers?.[index]?.name ?? layer.type} (${layer.type}, #${index + 1})`,
+        text: `${summary?.layers?.[index]?.name ?? layer.type} (${layer.type}, #${index + 1})`,
       })));
     pick.value = [...pick.options].some((o) => o.value === keep) ? keep : "";
     pick.disabled = !convs.length;
@@ -173,14 +168,14 @@ export function mountMatrix(panel, store) {
 
   function paintLegend() {
     const n = prod(answer.kernel_shape);
-    const items = [el("span", { className: "caption", textContent: t("mx.legend") })];
+    const items = [el("span", { class: "caption", text: t("mx.legend") })];
     if (n <= PALETTE.length) {
       for (let w = 0; w < n; w += 1) {
-        const swatch = el("span", { className: "mx-swatch" });
+        const swatch = el("span", { class: "mx-swatch" });
         swatch.style.background = colourOf(w, answer.kernel_shape);
-        items.push(el("span", { className: "mx-key" }, [swatch, weightName(w, answer.kernel_shape)]));
+        items.push(el("span", { class: "mx-key" }, [swatch, weightName(w, answer.kernel_shape)]));
       }
-    } else items.push(el("span", { className: "caption", textContent: t("mx.legend.taps", { n: count(n) }) }));
+    } else items.push(el("span", { class: "caption", text: t("mx.legend.taps", { n: count(n) }) }));
     legend.replaceChildren(...items);
   }
 

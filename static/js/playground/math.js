@@ -2,15 +2,10 @@
 // magnified input window, the kernel, their products, the per-channel sums, the bias and the
 // result after the activation; with pooling, first the pooled window of convolution outputs.
 
+import { el } from "../dom.js";
 import { fmt, t } from "../i18n.js";
 
 const CH = ["R", "G", "B"];
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 function signedTint(v, max) {
   if (!max || !v) return "";
@@ -20,11 +15,11 @@ function signedTint(v, max) {
 
 /** A magnified grid of numbers. `style(v, r, c)` -> {bg, fg, cls}. */
 function grid(values, { digits = 2, style } = {}) {
-  const g = el("div", "mgrid");
+  const g = el("div", { class: "mgrid" });
   g.style.setProperty("--cols", String(values[0].length));
   values.forEach((row, r) => row.forEach((v, c) => {
     const s = style ? style(v, r, c) : {};
-    const cell = el("span", s.cls || "", s.text ?? fmt(v, digits));
+    const cell = el("span", { class: s.cls || null, text: s.text ?? fmt(v, digits) });
     if (s.bg) cell.style.background = s.bg;
     if (s.fg) cell.style.color = s.fg;
     if (s.title) cell.title = s.title;
@@ -34,8 +29,8 @@ function grid(values, { digits = 2, style } = {}) {
 }
 
 function block(label, content) {
-  const b = el("div", "math-block");
-  b.append(el("span", "label", label), content);
+  const b = el("div", { class: "math-block" });
+  b.append(el("span", { class: "label", text: label }), content);
   return b;
 }
 
@@ -46,13 +41,13 @@ const maxAbs = (m) => m.flat(Infinity).reduce((a, v) => Math.max(a, Math.abs(v))
  * when flip is on), `padded(r, c)` tells whether a tap reads the padding, `channelOf(c)` names it.
  */
 function frameDetail(frame, { kernels, padded, channelOf, flip, activation, rgb }) {
-  const box = el("div", "math");
+  const box = el("div", { class: "math" });
   const sums = [];
   frame.patch.forEach((patch, c) => {
-    const row = el("div", "math-row");
+    const row = el("div", { class: "math-row" });
     row.dataset.channel = String(channelOf(c));
     if (rgb) {
-      const lab = el("span", "math-ch", CH[channelOf(c)]);
+      const lab = el("span", { class: "math-ch", text: CH[channelOf(c)] });
       lab.dataset.channel = String(channelOf(c));
       lab.title = t(`pg.channel.${CH[channelOf(c)]}`);
       row.append(lab);
@@ -70,20 +65,20 @@ function frameDetail(frame, { kernels, padded, channelOf, flip, activation, rgb 
           return { bg: `rgb(${g},${g},${g})`, fg: g > 140 ? "#111" : "#fff" };
         },
       })),
-      el("span", "math-op", "×"),
+      el("span", { class: "math-op", text: "×" }),
       block(flip ? t("pg.math.kernel_flipped") : t("pg.math.kernel"),
         grid(kernel, { digits: 3, style: (v) => ({ bg: signedTint(v, kmax) }) })),
-      el("span", "math-op", "="),
+      el("span", { class: "math-op", text: "=" }),
       block(t("pg.math.products"), grid(products, { digits: 1, style: (v) => ({ bg: signedTint(v, pmax) }) })),
-      el("span", "math-op", "→"),
+      el("span", { class: "math-op", text: "→" }),
       block(rgb ? t("pg.math.channel_sum") : t("pg.math.sum"),
-        el("span", "math-sum", `Σ = ${fmt(frame.channel_sums[c], 2)}`)),
+        el("span", { class: "math-sum", text: `Σ = ${fmt(frame.channel_sums[c], 2)}` })),
     );
     sums.push(frame.channel_sums[c]);
     box.append(row);
   });
 
-  const total = el("div", "math-total");
+  const total = el("div", { class: "math-total" });
   total.setAttribute("data-testid", "math-total");
   const sumText = sums.length > 1
     ? `${sums.map((s) => fmt(s, 2)).join(" + ")} = ${fmt(sums.reduce((a, b) => a + b, 0), 2)}`
@@ -95,7 +90,7 @@ function frameDetail(frame, { kernels, padded, channelOf, flip, activation, rgb 
   ];
   total.textContent = parts.join("   ·   ");
   total.append(el("br"));
-  const res = el("b", "", "");
+  const res = el("b");
   res.setAttribute("data-testid", "math-result");
   res.textContent = activation && activation !== "identity"
     ? `${t("pg.math.after_act", { act: activation })}: ${fmt(frame.output, 3)}`
@@ -112,8 +107,8 @@ function frameDetail(frame, { kernels, padded, channelOf, flip, activation, rgb 
 export function paintMath(root, frames, ctx) {
   root.replaceChildren();
   fitCells(root, frames);
-  const head = el("div", "math-title");
-  head.append(el("h3", "", t("pg.math.position", { r: ctx.cell[0], c: ctx.cell[1] })));
+  const head = el("div", { class: "math-title" });
+  head.append(el("h3", { text: t("pg.math.position", { r: ctx.cell[0], c: ctx.cell[1] }) }));
   root.append(head);
 
   if (!ctx.pool) {
@@ -128,8 +123,8 @@ export function paintMath(root, frames, ctx) {
   for (const filter of filters) {
     const channel = ctx.depthwise ? filter : null;
     const pick = poolRow(root, frames.filter((f) => f.filter === filter), ctx.pool, channel);
-    root.append(el("h3", "", (channel !== null ? `${CH[channel]} · ` : "")
-      + t("pg.math.detail_for", { r: pick.cell[0], c: pick.cell[1] })));
+    root.append(el("h3", { text: (channel !== null ? `${CH[channel]} · ` : "")
+      + t("pg.math.detail_for", { r: pick.cell[0], c: pick.cell[1] }) }));
     appendFrames(root, pick.frames, ctx);
   }
 }
@@ -148,10 +143,10 @@ function poolRow(root, frames, { mode, cells, size, origin }, channel) {
   const c0 = origin ? origin[1] : Math.min(...cells.map((p) => p[1]));
   for (let r = 0; r < ph; r += 1) rows.push(Array(pw).fill(NaN));
   cells.forEach((p, i) => { rows[p[0] - r0][p[1] - c0] = values[i]; });
-  const poolBox = el("div", "math-row math-row-pool");
+  const poolBox = el("div", { class: "math-row math-row-pool" });
   if (channel !== null) {
     poolBox.dataset.channel = String(channel);
-    const lab = el("span", "math-ch", CH[channel]);
+    const lab = el("span", { class: "math-ch", text: CH[channel] });
     lab.dataset.channel = String(channel);
     lab.title = t(`pg.channel.${CH[channel]}`);
     poolBox.append(lab);
@@ -167,8 +162,8 @@ function poolRow(root, frames, { mode, cells, size, origin }, channel) {
         return mode === "max" && r + r0 === cells[best][0] && c + c0 === cells[best][1] ? { cls: "win" } : {};
       },
     })),
-    el("span", "math-op", "→"),
-    el("span", "math-sum", `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: mode === "max" ? values.length : ph * pw })} = ${fmt(result, 3)}`),
+    el("span", { class: "math-op", text: "→" }),
+    el("span", { class: "math-sum", text: `${t("pg.math.pool_pick", { mode: t(`pg.pool.${mode}`), n: mode === "max" ? values.length : ph * pw })} = ${fmt(result, 3)}` }),
   );
   root.append(poolBox);
   const cell = cells[best];
@@ -207,5 +202,5 @@ function fitCells(root, frames) {
 }
 
 export function paintMathEmpty(root) {
-  root.replaceChildren(el("p", "math-empty", t("pg.math.empty")));
+  root.replaceChildren(el("p", { class: "math-empty", text: t("pg.math.empty") }));
 }

@@ -1,14 +1,8 @@
 // The multi-channel strip: R * k_R + G * k_G + B * k_B (+ bias) = the filter's map, drawn from
 // one /api/conv/render grid with a shared range so the three contributions compare by eye.
 
+import { el } from "../dom.js";
 import { t } from "../i18n.js";
-
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 /** Tile geometry of a grid picture: the X-Svertka-Grid header, or the server's default layout. */
 function geometry(grid, count, bitmap) {
@@ -36,13 +30,13 @@ export function paintStrip(root, bitmap, gridHeader, { width = 168 } = {}) {
     const ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(bitmap, c * (g.width + g.gap), r * (g.height + g.gap), g.width, g.height, 0, 0, g.width, g.height);
-    const item = el("figure", "strip-item");
+    const item = el("figure", { class: "strip-item" });
     item.style.margin = "0";
     const isSum = i === g.n - 1;
     if (!isSum) item.dataset.channel = String(i);
     const name = isSum ? t("pg.strip.sum") : t(`pg.channel.${labels[i]}`);
     // The operator leads the caption, so the tiles read as a sum in a row or in a 2x2 grid.
-    const label = el("figcaption", "label", i === 0 ? name : `${isSum ? "=" : "+"} ${name}`);
+    const label = el("figcaption", { class: "label", text: i === 0 ? name : `${isSum ? "=" : "+"} ${name}` });
     item.append(canvas, label);
     root.append(item);
   }

@@ -2,8 +2,9 @@
 // value, onto the output, and overlapping stamps add up. The output is drawn uncut: the cells
 // that padding cuts off (and output_padding adds) are dashed. A dumb painter like stage.js:
 // build once per model, update(view) toggles classes and texts.
+import { el } from "../dom.js";
 import { fmt, t } from "../i18n.js";
-import { channelLabel, el, eachCell, figure, same, setText, volume } from "./stage.js";
+import { channelLabel, eachCell, figure, same, setText, volume } from "./stage.js";
 
 /**
  * Lay out the scatter view of `model` (transposed.js, views.scatter) in `root`. `on` as for
@@ -14,7 +15,7 @@ export function buildScatter(root, model, on) {
   const channelsBlock = el("div", { class: "st-channels" });
   const resultBlock = el("div", { class: "st-result" });
   const stage = el("div", { class: `st-stage st-op-transposed st-scatter st-nd${model.nd}${model.C > 1 ? " st-multi" : ""}` },
-    channelsBlock, resultBlock);
+    [channelsBlock, resultBlock]);
   root.append(stage);
   const rows = [];
   for (let c = 0; c < model.C; c++) {

@@ -2,6 +2,7 @@
 // map filling in, and (for several maps) the 3D stack. Inputs with 1, 2 or 3 spatial axes share
 // it: a signal is one row of cells, a volume its depth slices side by side (geometry.planeOf). A dumb painter: build() lays out the DOM
 // once per model, update(view) only toggles classes and texts, so hover and playback stay cheap.
+import { el } from "../dom.js";
 import { fmt, t } from "../i18n.js";
 import { activationName } from "./formula.js";
 import {
@@ -9,19 +10,6 @@ import {
 } from "../geometry.js";
 
 const CHANNEL_NAMES = { 3: ["R", "G", "B"] };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k === "style") node.style.cssText = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
 
 function grid(rows, cols, kind, testid, slice = null) {
   const box = el("div", {
@@ -57,7 +45,7 @@ function volume(shape, kind, testid) {
   for (let z = 0; z < slices; z++) {
     const g = grid(rows, cols, kind, null, z);
     g.box.dataset.slice = String(z);
-    box.append(el("figure", { class: "st-slice" }, el("figcaption", { text: t("st.depth", { z }) }), g.box));
+    box.append(el("figure", { class: "st-slice" }, [el("figcaption", { text: t("st.depth", { z }) }), g.box]));
     grids.push(g);
   }
   return { box, grids, at: ([z, r, q]) => grids[z]?.cells[r]?.[q] };
@@ -82,7 +70,7 @@ function setText(cell, text) {
 }
 
 function figure(caption, body, extra = "") {
-  return el("figure", { class: `st-fig ${extra}` }, el("figcaption", { text: caption }), body);
+  return el("figure", { class: `st-fig ${extra}` }, [el("figcaption", { text: caption }), body]);
 }
 
 export function channelLabel(model, c) {
@@ -99,7 +87,7 @@ export function buildStage(root, model, on) {
   root.replaceChildren();
   const channelsBlock = el("div", { class: "st-channels" });
   const resultBlock = el("div", { class: "st-result" });
-  const stage = el("div", { class: `st-stage st-op-${model.op} st-nd${model.nd}${model.C > 1 ? " st-multi" : ""}` }, channelsBlock, resultBlock);
+  const stage = el("div", { class: `st-stage st-op-${model.op} st-nd${model.nd}${model.C > 1 ? " st-multi" : ""}` }, [channelsBlock, resultBlock]);
   root.append(stage);
 
   const nd = model.nd;
@@ -130,8 +118,8 @@ export function buildStage(root, model, on) {
     row.append(figure(caption, input.box));
     let kernel = null;
     if (model.op === "conv" || model.transposed) {
-      row.append(el("span", { class: "st-sym st-sym-mul", "aria-hidden": "true" }, "⊙",
-        showPartials ? el("span", { class: "st-down", text: " ↓" }) : null));
+      row.append(el("span", { class: "st-sym st-sym-mul", "aria-hidden": "true" }, ["⊙",
+        showPartials ? el("span", { class: "st-down", text: " ↓" }) : null]));
       kernel = volume(model.kshape, "kernel", `kernel-grid-${c}`);
       eachCell(kernel, model.kshape, (cell, tap) => {
         cell.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") on.hoverWeight({ c, tap }); });
@@ -328,7 +316,7 @@ function buildStack(model, on) {
     const layer = el("button", {
       type: "button", class: "st-layer", style: `--st-i: ${f}`,
       title: `${t("st.map")} ${f}`, "aria-label": `${t("st.map")} ${f}`,
-    }, g.box, el("span", { class: "st-layer-label", text: `#${f}` }));
+    }, [g.box, el("span", { class: "st-layer-label", text: `#${f}` })]);
     layer.addEventListener("click", () => on.pickMap(f));
     layers.append(layer);
     maps.push({ layer, g });
@@ -348,4 +336,4 @@ function buildStack(model, on) {
 }
 
 // The scatter view of a transposed convolution (scatter.js) draws with the same pieces.
-export { el, eachCell, figure, same, setText, volume };
+export { eachCell, figure, same, setText, volume };
