@@ -8,11 +8,12 @@ from pydantic import BaseModel, Field
 
 
 class ErrorResponse(BaseModel):
-    """Every 4xx answer has this shape."""
+    """Every error answer (4xx, and the 503s) has this shape."""
 
     status: int = Field(description="The HTTP status, repeated.", examples=[422])
     code: str = Field(description="validation, shape, parameter, padding, output_size, limit, "
-                      "not_found, unsupported_media, too_large", examples=["output_size"])
+                      "not_found, unsupported_media, too_large; busy and unavailable "
+                      "(503, with Retry-After)", examples=["output_size"])
     field: str | None = Field(description="The request field at fault (dotted when nested).",
                               examples=["padding"])
     message: str = Field(description="A sentence naming the field and the values received.",
@@ -35,5 +36,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (415, "Wrong `content-type`: JSON endpoints read application/json, uploads "
               "multipart/form-data; or an upload that is not an accepted image."),
         (422, "Invalid request: the envelope names the field and what is accepted."),
+        (503, "`busy`: the work queue is full; `unavailable`: the object store does not "
+              "answer. Both send `Retry-After`; try again then."),
     )
 }
