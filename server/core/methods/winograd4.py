@@ -20,8 +20,8 @@ Cost per 4x4 outputs: ``36 * F * C/groups`` multiply-adds instead of ``144 * F *
 plus ``432 * C + 240 * F`` transform multiply-adds, all in BLAS calls (the
 NumPy-pass transforms of F(2x2, 3x3) in `winograd` are what made that one lose). The chunks are
 independent: with several CPUs, `THREADS` threads share them (the caller and kept helper
-threads; NumPy and the BLAS release the GIL), each with its own scratch buffers, and every BLAS
-call is cut small enough to stay on its thread (`BLAS_ONE_THREAD`). Interpolation
+threads; NumPy and the BLAS release the GIL), each with its own scratch buffers, and the larger BLAS
+calls are cut small enough to stay on their thread (`BLAS_ONE_THREAD`). Interpolation
 points 0, 1, -1, 2, -1/2: the most accurate of the sets tried in float32 (largest error 2.5e-6
 of the largest output on 64 random channels, against 6e-6 for 0, +-1, +-2, and for 0, +-1,
 +-1/2; it grows with the channels summed, 4.4e-6 at 128, and on a lone output that cancels can
@@ -56,10 +56,13 @@ THREADS: int | None = None
 
 BLAS_ONE_THREAD = 65536 * 4
 """``m * n * k`` up to which OpenBLAS runs a GEMM on the calling thread alone (its
-``SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD``). Every product here is cut to at most this
-size (`_matmul`): the chunks already keep every CPU busy, and a product above it wakes
-OpenBLAS's own workers, which then spin for a while after the call on the cores the chunk
-threads need (two threads, load average 6: 15-36 ms per call against 8-9 ms)."""
+``SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD``). The kernel transform and the 36 products
+are cut to this size (`_matmul`): the chunks already keep every CPU busy, and a product above
+it must wait for OpenBLAS's own workers, on a busy machine for a whole scheduler slice (the
+kernel transform of 64 x 64 kernels in one product, two BLAS threads, load average 4: median
+14.6 ms, against 0.12-0.14 ms cut in 2-8). The small-K transform products are left whole:
+OpenBLAS keeps them on one thread already (same time with one BLAS thread or two), and cutting
+them costs 10 us of NumPy bookkeeping a call (0.8 ms a call of the 64-channel bench layer)."""
 
 
 MIN_SPLIT = 32
@@ -196,9 +199,9 @@ def _chunks(
         win = as_strided(padded, (channels, n, tx, 6, 6), (s[0], 4 * s[1], 4 * s[2], s[1], s[2]))
         dk = d[:, :, : channels * k]
         dk.reshape(6, 6, channels, n, tx)[...] = win.transpose(3, 4, 0, 1, 2)
-        _matmul(bt, dk, v1[:, :, : channels * k])  # B^T along the window columns
+        np.matmul(bt, dk, out=v1[:, :, : channels * k])  # B^T along the window columns
         vk = v.reshape(-1)[: 36 * channels * k].reshape(36, channels, k)
-        _matmul(bt, v1[:, :, : channels * k].reshape(6, -1), vk.reshape(6, -1))
+        np.matmul(bt, v1[:, :, : channels * k].reshape(6, -1), out=vk.reshape(6, -1))
         mk = m.reshape(-1)[: 36 * filters * k].reshape(36, filters, k)
         for g in range(groups):
             fs = slice(g * fg, (g + 1) * fg)
@@ -206,10 +209,10 @@ def _chunks(
         # A^T along the block columns, as products with the transposed M (BLAS reads it in
         # place): z[a, (f, by, bx), j], so each 4x4 block's columns j land next to each other
         zk = z[: 24 * filters * k].reshape(6, filters * k, 4)
-        _matmul(mk.reshape(6, 6, -1).transpose(0, 2, 1), at.T, zk)
+        np.matmul(mk.reshape(6, 6, -1).transpose(0, 2, 1), at.T, out=zk)
         # A^T along the block rows, one GEMM: y[i, f, by, (bx, j)], rows of the output
         yk = y[: 16 * filters * k].reshape(4, filters, n, 4 * tx)
-        _matmul(at, zk.reshape(6, -1), yk.reshape(4, -1))
+        np.matmul(at, zk.reshape(6, -1), out=yk.reshape(4, -1))
         _write(out, yk, y0)
 
 
