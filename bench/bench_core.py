@@ -370,6 +370,8 @@ def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = No
         jobs = [job for n, job in enumerate(jobs) if n in only]
     conv_ratios: list[float] = []
     all_ratios: list[float] = []
+    diffs: list[float] = []
+    print(f"(load average at the start: {load_average()})", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for kind, index, name, _case in jobs:
             got: dict[str, list[float]] = {s: [] for s in sides}
@@ -391,6 +393,7 @@ def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = No
                     conv_ratios.append(ratio)
                 ref = np.load(os.path.join(tmp, "torch.npy"))
                 diff = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
+                diffs.append(diff)
             print(
                 f"| {name:32} | {first['ours'].get('method', '-'):9} | {ours * 1e3:7.2f} "
                 f"| {fmt(theirs * 1e3 if ratio else None, '8.2f')} | {fmt(ratio, '5.2f')} "
@@ -402,6 +405,29 @@ def run_isolated(rounds: int, reps: int, quick: bool, only: set[int] | None = No
         if rs:
             geo = math.exp(sum(math.log(r) for r in rs) / len(rs))
             print(f"\n{label} geometric mean ratio (ours / torch): {geo:.2f}; worst {max(rs):.2f}")
+    print()
+    if all_ratios:
+        worst, diff = max(all_ratios), max(diffs)
+        for label, rs in (("conv", conv_ratios), ("conv and pooling", all_ratios)):
+            if not rs:
+                continue
+            geo = math.exp(sum(math.log(r) for r in rs) / len(rs))
+            verdict = "met" if geo <= 0.6 and worst <= 1.2 and diff <= 1e-5 else "NOT met"
+            print(
+                f"issue 16 targets over {label} (geometric mean <= 0.6, every row <= 1.2, "
+                f"rel. diff <= 1e-5): {verdict}: geometric mean {geo:.2f}, worst row "
+                f"{worst:.2f}, largest rel. diff {diff:.1e}"
+                + (" (only some rows run)" if only else "")
+            )
+    print(f"(load average at the end: {load_average()})")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (``uptime``'s), or "-" where /proc is absent."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "-"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from server.core import conv, conv_method  # noqa: E402
 from server.core.methods import choose as _method  # noqa: E402
 
-METHODS = ("direct", "im2col", "fft")
+METHODS = ("direct", "im2col", "fft", "winograd4")
 OUT = Path(__file__).with_name("crossover.md")
 
 
@@ -52,13 +52,20 @@ def best_times(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, floa
 
 
 def method_fns(x: np.ndarray, w: np.ndarray, **kw: Any) -> dict[str, Callable[[], Any]]:
-    return {m: (lambda m=m: conv(x, w, method=m, **kw)) for m in METHODS}
+    """Every method that can run this convolution (Winograd: 2-D 3x3 at stride 1 only)."""
+    winograd = w.ndim == 4 and w.shape[2:] == (3, 3) and kw.get("stride", 1) == 1
+    return {
+        m: (lambda m=m: conv(x, w, method=m, **kw))
+        for m in METHODS
+        if m != "winograd4" or winograd
+    }
 
 
 def row(label: str, t: dict[str, float], chosen: str) -> str:
     fastest = min(t, key=lambda k: t[k])
     cells = " | ".join(
-        f"**{t[m] * 1e3:.2f}**" if m == fastest else f"{t[m] * 1e3:.2f}" for m in METHODS
+        "-" if m not in t else f"**{t[m] * 1e3:.2f}**" if m == fastest else f"{t[m] * 1e3:.2f}"
+        for m in METHODS
     )
     return f"| {label} | {cells} | {chosen}{'' if chosen == fastest else ' (!)'} |"
 
@@ -67,8 +74,8 @@ def sweep_side(sides: list[int], repeat: int, rng: np.random.Generator) -> list[
     lines = [
         "## 1. Time against image side (3 channels, 4 filters 3x3, padding 1), ms",
         "",
-        "| side | direct | im2col | fft | chosen |",
-        "|---|---|---|---|---|",
+        "| side | direct | im2col | fft | winograd4 | chosen |",
+        "|---|---|---|---|---|---|",
     ]
     w = rng.standard_normal((4, 3, 3, 3), dtype=np.float32)
     for side in sides:
@@ -85,8 +92,8 @@ def sweep_kernel(
     lines = [
         f'## 2. Time against kernel size ({side}x{side}, padding "same"), ms',
         "",
-        "| case | direct | im2col | fft | chosen |",
-        "|---|---|---|---|---|",
+        "| case | direct | im2col | fft | winograd4 | chosen |",
+        "|---|---|---|---|---|---|",
     ]
     crossings: dict[str, int | None] = {}
     for label, channels, filters in (("1 filter, grey", 1, 1), ("8 filters, RGB", 3, 8)):
@@ -108,8 +115,8 @@ def sweep_boundary(side: int, repeat: int, rng: np.random.Generator) -> list[str
     lines = [
         f"## 3. direct against im2col ({side}x{side}, padding 0), ms",
         "",
-        "| channels x filters x kernel | Cg*K taps | direct | im2col | fft | chosen |",
-        "|---|---|---|---|---|---|",
+        "| channels x filters x kernel | Cg*K taps | direct | im2col | fft | winograd4 | chosen |",
+        "|---|---|---|---|---|---|---|",
     ]
     for channels in (1, 3, 8, 16, 32, 64):
         for filters in (1, 4, 16, 64):
@@ -147,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         f"FFT_MIN_TAPS = {_method.FFT_MIN_TAPS}, "
         f"FFT_MIN_TAPS_MANY = {_method.FFT_MIN_TAPS_MANY}, "
         f"IM2COL_FILTER_RATIO = {_method.IM2COL_FILTER_RATIO}, "
-        f"DIRECT_MAX_PRODUCTS = {_method.DIRECT_MAX_PRODUCTS}.",
+        f"DIRECT_MAX_PRODUCTS = {_method.DIRECT_MAX_PRODUCTS}, "
+        f"WINOGRAD4_MIN_CHANNELS = {_method.WINOGRAD4_MIN_CHANNELS}, "
+        f"WINOGRAD4_MAX_CHANNELS = {_method.WINOGRAD4_MAX_CHANNELS}, "
+        f"WINOGRAD4_MIN_OUTPUTS = {_method.WINOGRAD4_MIN_OUTPUTS}. \"direct\" is shift-and-add "
+        "in whichever variant `direct_variant` picks (taps, kernel rows, per-tap GEMM).",
         "",
     ]
     lines += sweep_side(sides, repeat, rng) + [""]

@@ -15,6 +15,12 @@ run that CI can afford). It starts ``uvicorn`` with the real app factory in a su
   time comes from the ``Server-Timing`` header (``total``: request start to response start,
   inside the app); the target is p50 under 20 ms.
 - ``GET /api/health`` as the floor: what loopback HTTP costs with no work at all.
+- ``--clients 1,8,32`` (issue 16, item 4): the render request of the first display mode sent by
+  that many concurrent clients (asyncio, one keep-alive connection each, every client sending
+  its next request as soon as the last one is answered), ``--requests`` per client count at
+  least 4 per client: p50/p95/p99 latency, requests per second, errors (anything but a 200,
+  a 503 from the bounded queue included). The target: p50 at 1 client within 1.5x of the
+  in-process p50 of the interleaved render case above.
 
 Latencies are wall-clock milliseconds on one machine; read the ratios, not the milliseconds.
 """
@@ -22,6 +28,7 @@ Latencies are wall-clock milliseconds on one machine; read the ratios, not the m
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import os
@@ -241,6 +248,87 @@ def health_case(client: httpx.Client, *, warmup: int, requests: int) -> Series:
     return series
 
 
+@dataclass
+class LoadRow:
+    clients: int
+    latencies: list[float]  # ms, the answered (200) requests
+    errors: int
+    seconds: float  # wall time of the whole burst
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q) if self.latencies else float("nan")
+
+    @property
+    def rps(self) -> float:
+        return (len(self.latencies) + self.errors) / self.seconds
+
+
+async def _burst(url: str, body: dict[str, Any], clients: int, per_client: int) -> LoadRow:
+    """``clients`` concurrent clients, each sending ``per_client`` requests back to back."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits) as client:
+
+        async def one_client(count: int, record: bool) -> None:
+            nonlocal errors
+            for _ in range(count):
+                start = time.perf_counter()
+                try:
+                    response = await client.post("/api/conv/render", json=body)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = (time.perf_counter() - start) * 1000.0
+                if record and ok:
+                    latencies.append(elapsed)
+                elif record:
+                    errors += 1
+
+        await asyncio.gather(*(one_client(1, False) for _ in range(clients)))  # connect, warm
+        start = time.perf_counter()
+        await asyncio.gather(*(one_client(per_client, True) for _ in range(clients)))
+        seconds = time.perf_counter() - start
+    return LoadRow(clients, latencies, errors, seconds)
+
+
+def load_case(url: str, image_id: str, mode: str, counts: list[int], requests: int,
+              ) -> list[LoadRow]:
+    """The render request under 1, 8, 32... concurrent clients (see the module docstring)."""
+    body = {"image_id": image_id, "preset": "sobel_x", "padding": "same",
+            "display": {"mode": mode}}
+    rows = []
+    for clients in counts:
+        per_client = max(4, -(-requests // clients))
+        rows.append(asyncio.run(_burst(url, body, clients, per_client)))
+    return rows
+
+
+def load_table(rows: list[LoadRow], inproc_p50: float, target: float, *, quick: bool) -> str:
+    lines = [
+        "| clients | requests | errors | rps | p50 ms | p95 ms | p99 ms | p50 / in-process "
+        "| target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = r.p(50) / inproc_p50
+        judged = r.clients == 1
+        met = "" if not judged else "n/a (quick)" if quick else "yes" if ratio <= target else "NO"
+        lines.append(
+            f"| {r.clients} | {len(r.latencies) + r.errors} | {r.errors} | {r.rps:.1f} "
+            f"| {fmt(r.p(50))} | {fmt(r.p(95))} | {fmt(r.p(99))} | {fmt(ratio)} "
+            f"| {f'<= {target:g}' if judged else ''} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "-"
+
+
 # report ------------------------------------------------------------------------------------------
 def fmt(value: float) -> str:
     return "-" if value != value else f"{value:.2f}"  # NaN -> "-"
@@ -299,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="warm-up requests per case")
     parser.add_argument("--modes", default="signed,stretch",
                         help="display modes of the render case, comma-separated")
+    parser.add_argument("--clients", default=None,
+                        help="concurrent client counts of the load case, comma-separated "
+                        "(default 1,8,32; 1,4 with --quick; empty: skip it)")
     parser.add_argument("--check", action="store_true",
                         help="exit with status 1 when a target is missed (not with --quick)")
     args = parser.parse_args(argv)
@@ -307,11 +398,15 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (2 if quick else 10)
     render_size = (128, 96) if quick else (1024, 768)
     frames_side = 256 if quick else 2048
-    render_target, frames_target = 2.0, 20.0
+    render_target, frames_target, load_target = 2.0, 20.0, 1.5
+    spec = args.clients if args.clients is not None else ("1,4" if quick else "1,8,32")
+    counts = [int(c) for c in spec.split(",") if c.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     print(f"# bench_service: {'quick smoke run' if quick else 'full run'}; "
           f"{requests} requests per case after {warmup} warm-up; python {sys.version.split()[0]}, "
-          f"numpy {np.__version__}, {os.cpu_count()} CPUs", flush=True)
+          f"numpy {np.__version__}, {os.cpu_count()} CPUs; load average {load_average()}",
+          flush=True)
     photo = make_photo("coffee.jpg", *render_size, seed=1)
     big = make_photo("astronaut.jpg", frames_side, frames_side, seed=2)
     with tempfile.TemporaryDirectory(prefix="svertka-bench-") as tmp, serve(Path(tmp)) as url, \
@@ -324,15 +419,27 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"upload answered {response.status_code}: {response.text}")
             ids.append(response.json()["id"])
         rows = [health_case(client, warmup=warmup, requests=requests)]
-        for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        for mode in modes:
             rows.append(render_case(client, photo, ids[0], mode, warmup=warmup,
                                     requests=requests))
         rows.append(frames_case(client, ids[1], frames_side, warmup=warmup, requests=requests))
+        load_rows = (
+            load_case(url, ids[0], modes[0], counts, requests) if counts and modes else []
+        )
     judged = verdicts(rows, render_target, frames_target)
     print()
     print(table(rows, judged, quick=quick))
     print()
     print(stages_text(rows))
+    load_missed = False
+    if load_rows:
+        inproc = rows[1].p("inproc", 50)
+        print(f"\n/api/conv/render ({modes[0]}) under concurrent clients; in-process p50 "
+              f"{inproc:.2f} ms (1 client, interleaved, above); load average {load_average()}\n")
+        print(load_table(load_rows, inproc, load_target, quick=quick))
+        first = [r for r in load_rows if r.clients == 1]
+        load_missed = bool(first) and first[0].p(50) / inproc > load_target
+        load_missed |= any(r.errors for r in load_rows)
     print("\nclient: round trip through httpx on loopback; server: the app's Server-Timing "
           "`total`;\nratio: client p50 / in-process p50 (core conv + display + PNG encode, same "
           "bytes).")
@@ -340,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         print("quick smoke run: sizes too small for the targets to mean anything")
         return 0
     missed = [target for target, _, ok in judged if ok is False]
-    return 1 if args.check and missed else 0
+    return 1 if args.check and (missed or load_missed) else 0
 
 
 if __name__ == "__main__":

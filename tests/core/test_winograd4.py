@@ -63,6 +63,42 @@ def test_kernel_transform_is_g_g_gt() -> None:
 
 
 @pytest.mark.parametrize(
+    ("a_shape", "b_shape"),
+    [
+        ((4, 6), (6, 10)),  # small: one product
+        ((6, 6), (6, 3, 7000)),  # stacked, long columns: split by columns
+        ((3, 700, 12), (12, 40)),  # rows longer than the columns: split by rows
+        ((3, 701, 12), (12, 40)),  # ...into uneven parts
+        ((2, 5, 6), (2, 6, 9001)),  # a prime count of columns: uneven parts
+    ],
+)
+def test_split_matmul_equals_matmul(
+    a_shape: tuple[int, ...], b_shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_matmul` cuts a product into single-threaded BLAS calls without changing it."""
+    monkeypatch.setattr(winograd4, "BLAS_ONE_THREAD", 2000)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(a_shape)
+    b = rng.standard_normal(b_shape)
+    if len(b_shape) == 3 and len(a_shape) == 2:
+        b = b.reshape(b_shape[0], -1)
+    out = np.full(np.matmul(a, b).shape, np.nan)
+    winograd4._matmul(a, b, out)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_split_matmul_reads_transposed_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output transform's first step: a transposed stacked operand, split by rows."""
+    monkeypatch.setattr(winograd4, "BLAS_ONE_THREAD", 500)
+    rng = np.random.default_rng(6)
+    m = rng.standard_normal((6, 6, 300))
+    at = rng.standard_normal((4, 6))
+    out = np.empty((6, 300, 4))
+    winograd4._matmul(m.transpose(0, 2, 1), at.T, out)
+    np.testing.assert_allclose(out, np.matmul(m.transpose(0, 2, 1), at.T), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
     "side", [(3, 3), (4, 4), (5, 7), (6, 6), (9, 9), (3, 14), (15, 4), (11, 22)]
 )  # outputs of every size mod 4: ragged last block row and column
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
