@@ -21,7 +21,14 @@ from PIL import Image
 from ..config import Settings
 from ..imaging.decode import scaled_size, to_array
 from ..imaging.encode import encode_png
-from ..imaging.render import display, finite_range, png_filter, tile
+from ..imaging.render import (
+    block_mean,
+    display,
+    finite_range,
+    png_filter,
+    reduction_factor,
+    tile,
+)
 from ..nn.layers import to_keras
 from ..nn.model import LayerOutput, Sequential
 from ..store import ImageStore, ModelStore
@@ -29,7 +36,8 @@ from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
 
-__all__ = ["RunJob", "build_model", "layer_rows", "plan_run", "run", "stack", "to_npz"]
+__all__ = ["RunJob", "build_model", "drawn", "layer_rows", "plan_run", "render_layer", "run",
+           "stack", "to_npz"]
 
 
 @dataclass
@@ -143,7 +151,8 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
     names = {layer.name for layer in model.layers}
     asked = {"outputs": body.outputs or [],
              "return_weights": [] if isinstance(body.return_weights, bool) else
-             body.return_weights}
+             body.return_weights,
+             "render.layers": body.render.layers or [] if body.render else []}
     for key, listed in asked.items():
         for i, name in enumerate(listed):
             if name not in names:
@@ -151,11 +160,31 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
                                f"{name!r}, which is not a layer of the stack",
                                accepted="layer names: " + ", ".join(layer.name for layer in
                                                                      model.layers))
+    if body.render is not None and body.render.channel is not None:
+        _check_channel(model, body.render)
     x = to_keras(model.as_batch(x))[0]  # checked against the model's input, channels added
     return RunJob(model, x, source, body.training, body.seed,
                   None if body.outputs is None else set(body.outputs), body.render,
                   body.return_weights if isinstance(body.return_weights, bool)
                   else set(body.return_weights), body.return_input)
+
+
+def _check_channel(model: Sequential, spec: RenderSpec) -> None:
+    """`render.channel` exists in every layer that would be drawn (from the shapes alone)."""
+    channel = spec.channel
+    assert channel is not None
+    for layer in model.layers:
+        shape = layer.summary.output_shape
+        if drawn(layer.name, len(shape), spec) and channel >= shape[-1]:
+            raise ApiError(422, "validation", "render.channel", f"`render.channel` = {channel}, "
+                           f"but layer '{layer.name}' has {shape[-1]} channel(s)",
+                           accepted=f"0..{shape[-1] - 1}, or name the layers to draw in "
+                           "`render.layers`", suggestion={"render.channel": shape[-1] - 1})
+
+
+def drawn(name: str, ndim: int, spec: RenderSpec) -> bool:
+    """Whether a layer's output (``ndim`` axes, Keras's order, no batch) gets a picture."""
+    return ndim in (2, 3) and (spec.layers is None or name in spec.layers)
 
 
 def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: list[Any],
@@ -251,6 +280,7 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
             budget -= size if fits else 0
             row["weights"] = list(layer.weights) if fits else None
         row |= ({"png": None, "grid": None} if render is None
+                or not drawn(layer.name, out.ndim, render)
                 else render_layer(out, render, settings.png_compress_level,
                                   data_range=(lo, hi)))
         rows.append(row)
@@ -261,21 +291,31 @@ def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
                  data_range: tuple[float, float] | None = None) -> dict[str, Any]:
     """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn.
 
+    Maps larger than ``spec.max_side`` are shrunk by block means (`block_mean`) before they are
+    scaled: a thumbnail costs its own pixels, not the map's, and every pixel still comes from
+    the output. The scale is the range of the grid's channels (the first ``max_maps``) at full
+    size, whichever channels are drawn and at whatever size.
     ``data_range``: the (finite) min and max of ``out`` when the caller has them already.
     """
     if out.ndim not in (2, 3):
         return {"png": None, "grid": None}
-    maps = np.moveaxis(out, -1, 0)[: spec.max_maps]  # (C, H, W) or (C, steps)
+    # (C, H, W) or (C, steps): the layers compute channel-first, so this view is contiguous
+    maps = np.moveaxis(out, -1, 0)
     if maps.ndim == 2:
         maps = maps[:, None, :]
-    if data_range is None or maps.shape[0] < out.shape[-1]:
-        data_range = finite_range(maps)  # only the maps drawn set the scale
-    scaled, _ = display(maps, spec.mode, data_range=data_range)
+    grid_maps = maps[: spec.max_maps]
+    if data_range is None or grid_maps.shape[0] < maps.shape[0]:
+        data_range = finite_range(grid_maps)  # only the grid's maps set the scale
+    first = 0 if spec.channel is None else spec.channel
+    chosen = grid_maps if spec.channel is None else maps[first:first + 1]
+    factor = reduction_factor(chosen.shape[1:], spec.max_side)
+    scaled, used = display(block_mean(chosen, factor), spec.mode, data_range=data_range)
     pixels, grid = tile(scaled)
     png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))
     return {"png": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
             "grid": {"count": grid.count, "rows": grid.rows, "columns": grid.columns,
-                     "height": grid.height, "width": grid.width, "gap": grid.gap}}
+                     "height": grid.height, "width": grid.width, "gap": grid.gap,
+                     "factor": factor, "first": first, "range": [used[0], used[1]]}}
 
 
 def to_npz(job: RunJob) -> bytes:
