@@ -291,10 +291,10 @@ def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
                  data_range: tuple[float, float] | None = None) -> dict[str, Any]:
     """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn.
 
-    Maps larger than ``spec.max_side`` are shrunk by block means (`block_mean`) before they are
-    scaled: a thumbnail costs its own pixels, not the map's, and every pixel still comes from
-    the output. The scale is the range of the grid's channels (the first ``max_maps``) at full
-    size, whichever channels are drawn and at whatever size.
+    Maps larger than ``spec.max_side`` are shrunk by block means (`block_mean`; of |x| in
+    ``abs`` mode) before they are scaled: a thumbnail costs its own pixels, not the map's, and
+    every pixel still comes from the output. The scale is the range of the grid's channels (the
+    first ``max_maps``) at full size, whichever channels are drawn and at whatever size.
     ``data_range``: the (finite) min and max of ``out`` when the caller has them already.
     """
     if out.ndim not in (2, 3):
@@ -309,6 +309,8 @@ def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
     first = 0 if spec.channel is None else spec.channel
     chosen = grid_maps if spec.channel is None else maps[first:first + 1]
     factor = reduction_factor(chosen.shape[1:], spec.max_side)
+    if spec.mode == "abs" and factor > 1:
+        chosen = np.abs(chosen)  # the mean magnitude: opposite signs must not cancel out
     scaled, used = display(block_mean(chosen, factor), spec.mode, data_range=data_range)
     pixels, grid = tile(scaled)
     png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))

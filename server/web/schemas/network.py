@@ -230,7 +230,8 @@ class RenderSpec(StrictModel):
         default=THUMB_SIDE, ge=1, le=MAX_SIDE, description="Shrink every map whose longer side "
         "is larger than this by the smallest whole factor `f` that brings it within: a tile "
         "pixel is the mean of the `f` x `f` output cells it covers (fewer on the last row and "
-        "column), drawn on the full map's scale; `grid.factor` is `f`. `null`: full size. "
+        "column; of their magnitudes in `abs` mode), drawn on the full map's scale; "
+        "`grid.factor` is `f`. `null`: full size. "
         f"Default {THUMB_SIDE}: thumbnails stay sharp on a 2x screen.")
     layers: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=MAX_LAYERS, description="Draw only these layers (by name); "
