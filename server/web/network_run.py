@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,13 +205,58 @@ def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: 
     if model_weights is not None:
         model.set_weights(model_weights)
     elif body.weights is None:
-        model.init_weights(body.seed)
+        SEEDED.apply(model, json.dumps([input_shape, layers, body.seed], sort_keys=True),
+                     body.seed)
     else:
         loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
                                     max_elements=settings.max_json_elements, dtype=np.float32)
                          for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
         model.set_weights(loaded, seed=body.seed)
     return model
+
+
+class SeededWeights:
+    """The seeded initial weights of recent stacks, up to ``limit`` bytes together.
+
+    The page runs one stack again and again (live runs, each map opened large), and drawing a
+    big Dense kernel (50176 x 10 after a VGG block) costs more than copying it. Every model
+    gets copies, so nothing a request does reaches the kept arrays; the key is the whole stack
+    with its input shape and seed, and the weights are the draws `Sequential.init_weights`
+    makes for it.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: OrderedDict[str, dict[str, list[np.ndarray]]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def apply(self, model: Sequential, key: str, seed: int) -> None:
+        """Give ``model`` its weights for ``seed``: kept ones, or drawn (and then kept)."""
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+        if kept is not None:
+            for layer in model.layers:
+                layer.weights = [a.copy() for a in kept.get(layer.name, [])]
+            return
+        model.init_weights(seed)
+        fresh = {name: [a.copy() for a in arrays] for name, arrays in model.get_weights().items()}
+        size = sum(a.nbytes for arrays in fresh.values() for a in arrays)
+        if size > self.limit:
+            return
+        with self.lock:
+            if key in self.kept:
+                return
+            self.kept[key] = fresh
+            self.size += size
+            while self.size > self.limit:
+                _, old = self.kept.popitem(last=False)
+                self.size -= sum(a.nbytes for arrays in old.values() for a in arrays)
+
+
+SEEDED = SeededWeights(32 << 20)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
