@@ -21,8 +21,8 @@ import numpy as np
 
 from .colormaps import DIVERGING, apply_lut
 
-__all__ = ["MODES", "LAYOUTS", "Grid", "display", "finite_range", "grid_geometry", "png_filter",
-           "render_map", "tile"]
+__all__ = ["MODES", "LAYOUTS", "Grid", "block_mean", "display", "finite_range", "grid_geometry",
+           "png_filter", "reduction_factor", "render_map", "tile"]
 
 MODES = ("clip", "stretch", "abs", "signed")
 LAYOUTS = ("grid", "single", "rgb")
@@ -53,8 +53,10 @@ def display(values: np.ndarray, mode: str = "stretch", *,
             ) -> tuple[np.ndarray, tuple[float, float]]:
     """Map ``values`` (any shape) to uint8 with one shared range; ``signed`` adds an RGB axis.
 
-    ``data_range``: the `finite_range` of ``values`` when the caller already has it; used only
-    when ``values`` are float32 (otherwise the range of their float32 copy is what counts).
+    ``data_range``: the `finite_range` of ``values`` when the caller already has it, or the range
+    of the larger whole the values belong to (a shrunk map is drawn on its full map's scale);
+    used only when ``values`` are float32 (otherwise the range of their float32 copy is what
+    counts). ``abs`` reads max|x| from it as ``max(|min|, |max|)``.
 
     >>> pixels, used = display(np.array([[-2.0, 0.0, 2.0]]), "signed")
     >>> pixels.shape, used
@@ -79,7 +81,8 @@ def display(values: np.ndarray, mode: str = "stretch", *,
             scaled = np.zeros_like(x)
     elif mode == "abs":
         scaled = np.abs(x)
-        lo, hi = 0.0, finite_range(scaled)[1]
+        lo, hi = 0.0, (finite_range(scaled)[1] if data_range is None
+                       else max(abs(data_range[0]), abs(data_range[1])))
         if hi > 0:
             scaled *= 255.0 / hi
         else:
@@ -106,6 +109,56 @@ def display(values: np.ndarray, mode: str = "stretch", *,
     if mode == "signed":
         pixels = apply_lut(pixels, DIVERGING)
     return pixels, (lo, hi)
+
+
+def reduction_factor(shape: tuple[int, ...], max_side: int | None) -> int:
+    """The smallest whole factor that brings the longest of ``shape``'s sides to ``max_side``.
+
+    >>> reduction_factor((224, 224), 96), reduction_factor((112, 100), 96)
+    (3, 2)
+    >>> reduction_factor((64, 64), 96), reduction_factor((224, 224), None)
+    (1, 1)
+    """
+    longest = max(shape, default=1)
+    if max_side is None or longest <= max_side:
+        return 1
+    return -(-longest // max_side)
+
+
+def block_mean(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Maps ``(N, H, W)`` shrunk by ``factor`` on both axes: each pixel the mean of a block.
+
+    Block ``(i, j)`` covers rows ``i*factor ..`` and columns ``j*factor ..``, ``factor`` of each
+    or fewer on the last row and column of blocks (only the cells that exist are averaged), so
+    the result is ``(N, ceil(H/factor), ceil(W/factor))``. An average of values lies between
+    them: drawn on the full map's scale, a shrunk map keeps its meaning (signed maps their
+    sign and zero). ``factor`` 1 returns ``maps`` itself.
+
+    >>> block_mean(np.arange(10.0, dtype=np.float32).reshape(1, 2, 5), 2).tolist()
+    [[[3.0, 5.0, 6.5]]]
+
+    Cost: O(elements), shift-and-add over the ``factor`` offsets of each axis (no loop over
+    pixels); one float32 array of ``1/factor`` of the input and the result. Fastest when
+    ``maps`` is C-contiguous (rows of a map adjacent in memory).
+    """
+    if factor == 1:
+        return maps
+    count, height, width = maps.shape
+    rows = np.array(maps[:, 0::factor], dtype=np.float32)
+    for i in range(1, factor):
+        part = maps[:, i::factor]
+        rows[:, :part.shape[1]] += part
+    out = np.array(rows[:, :, 0::factor])
+    for j in range(1, factor):
+        part = rows[:, :, j::factor]
+        out[:, :, :part.shape[2]] += part
+    if height % factor or width % factor:
+        tall = np.minimum(factor, height - np.arange(0, height, factor))
+        wide = np.minimum(factor, width - np.arange(0, width, factor))
+        out /= np.outer(tall, wide).astype(np.float32)
+    else:
+        out /= np.float32(factor * factor)
+    return out
 
 
 def png_filter(mode: str) -> str:

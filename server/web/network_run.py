@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
+import os
+import threading
 import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +26,14 @@ from PIL import Image
 from ..config import Settings
 from ..imaging.decode import scaled_size, to_array
 from ..imaging.encode import encode_png
-from ..imaging.render import display, finite_range, png_filter, tile
+from ..imaging.render import (
+    block_mean,
+    display,
+    finite_range,
+    png_filter,
+    reduction_factor,
+    tile,
+)
 from ..nn.layers import to_keras
 from ..nn.model import LayerOutput, Sequential
 from ..store import ImageStore, ModelStore
@@ -29,7 +41,8 @@ from .arrays import to_ndarray
 from .errors import ApiError, limit_error
 from .schemas.network import NetworkRunRequest, RenderSpec
 
-__all__ = ["RunJob", "build_model", "layer_rows", "plan_run", "run", "stack", "to_npz"]
+__all__ = ["RunJob", "build_model", "drawn", "layer_rows", "plan_run", "render_layer", "run",
+           "stack", "to_npz"]
 
 
 @dataclass
@@ -143,7 +156,8 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
     names = {layer.name for layer in model.layers}
     asked = {"outputs": body.outputs or [],
              "return_weights": [] if isinstance(body.return_weights, bool) else
-             body.return_weights}
+             body.return_weights,
+             "render.layers": body.render.layers or [] if body.render else []}
     for key, listed in asked.items():
         for i, name in enumerate(listed):
             if name not in names:
@@ -151,11 +165,31 @@ def plan_run(body: NetworkRunRequest, store: ImageStore, models: ModelStore,
                                f"{name!r}, which is not a layer of the stack",
                                accepted="layer names: " + ", ".join(layer.name for layer in
                                                                      model.layers))
+    if body.render is not None and body.render.channel is not None:
+        _check_channel(model, body.render)
     x = to_keras(model.as_batch(x))[0]  # checked against the model's input, channels added
     return RunJob(model, x, source, body.training, body.seed,
                   None if body.outputs is None else set(body.outputs), body.render,
                   body.return_weights if isinstance(body.return_weights, bool)
                   else set(body.return_weights), body.return_input)
+
+
+def _check_channel(model: Sequential, spec: RenderSpec) -> None:
+    """`render.channel` exists in every layer that would be drawn (from the shapes alone)."""
+    channel = spec.channel
+    assert channel is not None
+    for layer in model.layers:
+        shape = layer.summary.output_shape
+        if drawn(layer.name, len(shape), spec) and channel >= shape[-1]:
+            raise ApiError(422, "validation", "render.channel", f"`render.channel` = {channel}, "
+                           f"but layer '{layer.name}' has {shape[-1]} channel(s)",
+                           accepted=f"0..{shape[-1] - 1}, or name the layers to draw in "
+                           "`render.layers`", suggestion={"render.channel": shape[-1] - 1})
+
+
+def drawn(name: str, ndim: int, spec: RenderSpec) -> bool:
+    """Whether a layer's output (``ndim`` axes, Keras's order, no batch) gets a picture."""
+    return ndim in (2, 3) and (spec.layers is None or name in spec.layers)
 
 
 def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: list[Any],
@@ -171,13 +205,58 @@ def build_model(body: NetworkRunRequest, input_shape: list[int] | None, layers: 
     if model_weights is not None:
         model.set_weights(model_weights)
     elif body.weights is None:
-        model.init_weights(body.seed)
+        SEEDED.apply(model, json.dumps([input_shape, layers, body.seed], sort_keys=True),
+                     body.seed)
     else:
         loaded = {name: [to_ndarray(a, f"weights.{name}[{i}]",
                                     max_elements=settings.max_json_elements, dtype=np.float32)
                          for i, a in enumerate(arrays)] for name, arrays in body.weights.items()}
         model.set_weights(loaded, seed=body.seed)
     return model
+
+
+class SeededWeights:
+    """The seeded initial weights of recent stacks, up to ``limit`` bytes together.
+
+    The page runs one stack again and again (live runs, each map opened large), and drawing a
+    big Dense kernel (50176 x 10 after a VGG block) costs more than copying it. Every model
+    gets copies, so nothing a request does reaches the kept arrays; the key is the whole stack
+    with its input shape and seed, and the weights are the draws `Sequential.init_weights`
+    makes for it.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: OrderedDict[str, dict[str, list[np.ndarray]]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def apply(self, model: Sequential, key: str, seed: int) -> None:
+        """Give ``model`` its weights for ``seed``: kept ones, or drawn (and then kept)."""
+        with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None:
+                self.kept.move_to_end(key)
+        if kept is not None:
+            for layer in model.layers:
+                layer.weights = [a.copy() for a in kept.get(layer.name, [])]
+            return
+        model.init_weights(seed)
+        fresh = {name: [a.copy() for a in arrays] for name, arrays in model.get_weights().items()}
+        size = sum(a.nbytes for arrays in fresh.values() for a in arrays)
+        if size > self.limit:
+            return
+        with self.lock:
+            if key in self.kept:
+                return
+            self.kept[key] = fresh
+            self.size += size
+            while self.size > self.limit:
+                _, old = self.kept.popitem(last=False)
+                self.size -= sum(a.nbytes for arrays in old.values() for a in arrays)
+
+
+SEEDED = SeededWeights(32 << 20)
 
 
 def _check_limits(model: Sequential, settings: Settings) -> None:
@@ -224,6 +303,7 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
     if budget is None:
         budget = settings.max_json_elements
     rows = []
+    pictures: list[tuple[dict[str, Any], np.ndarray, tuple[float, float]]] = []
     for result in results:
         layer, out = result.layer, result.output
         # min and max are NaN or infinite exactly when a value is: no separate isfinite pass
@@ -250,32 +330,77 @@ def layer_rows(results: list[LayerOutput], settings: Settings, *,
             fits = (return_weights is True or layer.name in return_weights) and size <= budget
             budget -= size if fits else 0
             row["weights"] = list(layer.weights) if fits else None
-        row |= ({"png": None, "grid": None} if render is None
-                else render_layer(out, render, settings.png_compress_level,
-                                  data_range=(lo, hi)))
+        row |= {"png": None, "grid": None}
+        if render is not None and drawn(layer.name, out.ndim, render):
+            pictures.append((row, out, (lo, hi)))
         rows.append(row)
+    if render is not None:
+        level = settings.png_compress_level
+        for (row, *_), picture in zip(pictures, _render_all(pictures, render, level),
+                                      strict=True):
+            row |= picture
     return rows
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _render_all(pictures: list[tuple[dict[str, Any], np.ndarray, tuple[float, float]]],
+                spec: RenderSpec, compress_level: int) -> list[dict[str, Any]]:
+    """`render_layer` of every layer, the layers side by side on the cores.
+
+    Shrinking, scaling and deflating release the GIL, so two layers drawn at once take about
+    the time of the larger one when a core is free. As `encode.deflate`'s pieces, these threads
+    bypass the CPU limiter on purpose: they only shorten a request that holds a slot, and never
+    wait on anything (deflate's own pool is another one).
+    """
+    global _pool
+    workers = min(os.cpu_count() or 1, 4)
+    if workers == 1 or len(pictures) < 2:
+        return [render_layer(out, spec, compress_level, data_range=scale)
+                for _, out, scale in pictures]
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="svertka-render")
+    # the largest first: the last to finish is then a small one
+    order = sorted(range(len(pictures)), key=lambda i: -pictures[i][1].size)
+    futures = {i: _pool.submit(render_layer, pictures[i][1], spec, compress_level,
+                               data_range=pictures[i][2]) for i in order}
+    return [futures[i].result() for i in range(len(pictures))]
 
 
 def render_layer(out: np.ndarray, spec: RenderSpec, compress_level: int, *,
                  data_range: tuple[float, float] | None = None) -> dict[str, Any]:
     """A layer's channels as one PNG grid (data URL); vectors and volumes are not drawn.
 
+    Maps larger than ``spec.max_side`` are shrunk by block means (`block_mean`; of |x| in
+    ``abs`` mode) before they are scaled: a thumbnail costs its own pixels, not the map's, and
+    every pixel still comes from the output. The scale is the range of the grid's channels (the
+    first ``max_maps``) at full size, whichever channels are drawn and at whatever size.
     ``data_range``: the (finite) min and max of ``out`` when the caller has them already.
     """
     if out.ndim not in (2, 3):
         return {"png": None, "grid": None}
-    maps = np.moveaxis(out, -1, 0)[: spec.max_maps]  # (C, H, W) or (C, steps)
+    # (C, H, W) or (C, steps): the layers compute channel-first, so this view is contiguous
+    maps = np.moveaxis(out, -1, 0)
     if maps.ndim == 2:
         maps = maps[:, None, :]
-    if data_range is None or maps.shape[0] < out.shape[-1]:
-        data_range = finite_range(maps)  # only the maps drawn set the scale
-    scaled, _ = display(maps, spec.mode, data_range=data_range)
+    grid_maps = maps[: spec.max_maps]
+    if data_range is None or grid_maps.shape[0] < maps.shape[0]:
+        data_range = finite_range(grid_maps)  # only the grid's maps set the scale
+    first = 0 if spec.channel is None else spec.channel
+    chosen = grid_maps if spec.channel is None else maps[first:first + 1]
+    factor = reduction_factor(chosen.shape[1:], spec.max_side)
+    if spec.mode == "abs" and factor > 1:
+        chosen = np.abs(chosen)  # the mean magnitude: opposite signs must not cancel out
+    scaled, used = display(block_mean(chosen, factor), spec.mode, data_range=data_range)
     pixels, grid = tile(scaled)
     png = encode_png(pixels, compress_level=compress_level, filter=png_filter(spec.mode))
     return {"png": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
             "grid": {"count": grid.count, "rows": grid.rows, "columns": grid.columns,
-                     "height": grid.height, "width": grid.width, "gap": grid.gap}}
+                     "height": grid.height, "width": grid.width, "gap": grid.gap,
+                     "factor": factor, "first": first, "range": [used[0], used[1]]}}
 
 
 def to_npz(job: RunJob) -> bytes:

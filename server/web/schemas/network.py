@@ -215,6 +215,9 @@ class NetworkResponse(StrictModel):
                             examples=[365370])
 
 
+THUMB_SIDE = 96  # a thumbnail 44 CSS px tall (60 on the projector) has 88 pixels on a 2x screen
+
+
 class RenderSpec(StrictModel):
     """Feature maps drawn as one PNG grid per layer (a data URL), for pages and thumbnails."""
 
@@ -222,7 +225,22 @@ class RenderSpec(StrictModel):
         default="stretch", description="As `display.mode` of /api/conv/render; each layer's "
         "maps share one range.")
     max_maps: int = Field(default=64, ge=1, le=1024, description="Draw at most this many "
-                          "channels of a layer (the first ones).")
+                          "channels of a layer (the first ones); they set the layer's scale.")
+    max_side: int | None = Field(
+        default=THUMB_SIDE, ge=1, le=MAX_SIDE, description="Shrink every map whose longer side "
+        "is larger than this by the smallest whole factor `f` that brings it within: a tile "
+        "pixel is the mean of the `f` x `f` output cells it covers (fewer on the last row and "
+        "column; of their magnitudes in `abs` mode), drawn on the full map's scale; "
+        "`grid.factor` is `f`. `null`: full size. "
+        f"Default {THUMB_SIDE}: thumbnails stay sharp on a 2x screen.")
+    layers: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=MAX_LAYERS, description="Draw only these layers (by name); "
+        "null: every layer whose output is maps (2-D or 1-D, with channels).")
+    channel: int | None = Field(
+        default=None, ge=0, le=MAX_WIDTH, description="Draw only this channel of each layer "
+        "drawn (one tile: a map opened large, with `max_side: null`), on the scale of the "
+        "layer's whole grid, so that its colours are its thumbnail's. Every layer drawn must "
+        "have it.")
 
 
 class NetworkRunRequest(StrictModel):
@@ -270,6 +288,24 @@ class NetworkRunRequest(StrictModel):
                                "colour conversion and `pixel_scale`.")
 
 
+class NetworkRunGrid(StrictModel):
+    """Where a layer's maps are in its PNG: `rows` x `columns` tiles, `gap` white pixels
+    between them, filled row by row from channel `first`."""
+
+    count: int = Field(description="Tiles: channels drawn.")
+    rows: int
+    columns: int
+    height: int = Field(description="Tile height in pixels.")
+    width: int = Field(description="Tile width in pixels.")
+    gap: int
+    factor: int = Field(description="Each tile pixel is the mean of `factor` x `factor` output "
+                        "cells (fewer on the last row and column); 1: one pixel per cell.")
+    first: int = Field(description="The channel of the first tile: `render.channel`, else 0.")
+    range: list[float] = Field(description="The values at the ends of the picture's scale "
+                               "(black and white; for `signed` the two ends of the diverging "
+                               "map), shared by the layer's maps.")
+
+
 class NetworkRunLayer(StrictModel):
     """One layer's result for the input."""
 
@@ -284,8 +320,8 @@ class NetworkRunLayer(StrictModel):
     mask: list[Any] | None = Field(default=None, description="Dropout in training: true = kept.")
     png: str | None = Field(default=None, description="With `render`: the maps as a PNG data "
                             "URL.")
-    grid: dict[str, int] | None = Field(default=None, description="With `render`: count, rows, "
-                                        "columns, tile height, tile width, gap of the PNG.")
+    grid: NetworkRunGrid | None = Field(default=None, description="With `render`: where the "
+                                        "maps are in the PNG.")
     weights: list[Any] | None = Field(default=None, description="With `return_weights`: the "
                                       "layer's arrays in Keras's order and layouts (`[]` for a "
                                       "layer without weights; null beyond the JSON limit).")

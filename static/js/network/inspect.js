@@ -1,5 +1,7 @@
-// One feature map opened large (data-testid "map-dialog"), with the arithmetic under the cursor
-// for a Conv2D channel: the window on the layer's input, the kernel slice per input channel,
+// One feature map opened large (data-testid "map-dialog"), every cell of it: the thumbnail shows
+// at once, and when it was shrunk (`grid.factor` > 1) the channel is fetched at full size (the
+// same run asked to draw only this layer's channel, on its grid's scale). Then the arithmetic
+// under the cursor for a Conv2D channel: the window on the layer's input, the kernel slice per input channel,
 // the products and per-channel sums, the bias, the activation and the result, as the
 // playground shows them. The numbers: one more run asking for the previous layer's output and
 // this layer's weights (seeded weights are known only to the server), then /api/frames on the
@@ -9,11 +11,12 @@ import * as api from "../api.js";
 import { t, fmt } from "../i18n.js";
 import { asTuple, describe } from "../geometry.js";
 import { sceneToQuery } from "../step/scenes.js";
-import { drawTile } from "./maps.js";
+import { decodeGrid, drawTile, mapAspect } from "./maps.js";
 import { el } from "../dom.js";
 
 const FRAME_ACTIVATIONS = { relu: "relu", sigmoid: "sigmoid", tanh: "tanh" };
 const STEP_REACH = 2;     // output cells on each side of the hovered one in the /step crop
+const FULL_KEEP = 16;     // full-size maps kept for reopening
 const maxAbs = (values) => values.flat(Infinity).reduce((a, v) => Math.max(a, Math.abs(v)), 0);
 
 function tint(v, max) {
@@ -83,9 +86,10 @@ function kernelSlices(kernel, f) {
   return Array.from({ length: cg }, (_, c) => kernel.map((row) => row.map((taps) => taps[c][f])));
 }
 
-export function createInspector({ runBody, answer, layers }) {
+export function createInspector({ runBody, answer, layers, render }) {
   const latest = api.latestOnly();
   const cache = new Map();  // run key + layer -> {x, kernel, bias} (the layer's input and weights)
+  const full = new Map();   // run key + layer + channel -> Promise of the full-size map (an image)
   let dialog = null;
   let state = null;         // {layerIndex, channel, layer, row, prev, details, cell, pinned}
 
@@ -100,7 +104,10 @@ export function createInspector({ runBody, answer, layers }) {
       el("div", { class: "nr-dialog-head" }, [el("h2", { id: "nr-dialog-title" }), close]),
       el("p", { class: "caption nr-dialog-hint" }),
       el("div", { class: "nr-dialog-body" }, [
-        el("div", { class: "nr-dialog-map" }, [stage, el("p", { class: "nr-cell", "data-testid": "map-cell" })]),
+        el("div", { class: "nr-dialog-map" }, [
+          stage, el("p", { class: "nr-cell", "data-testid": "map-cell" }),
+          el("p", { class: "caption nr-res", "data-testid": "map-resolution", "aria-live": "polite" }),
+        ]),
         el("div", { class: "nr-math", "data-testid": "map-math" }),
       ]),
       el("a", { class: "btn btn-small nr-step-link", "data-testid": "open-step", target: "_blank", rel: "noopener", hidden: "" }),
@@ -138,6 +145,53 @@ export function createInspector({ runBody, answer, layers }) {
     const link = dialog.querySelector('[data-testid="open-step"]');
     link.textContent = t("nr.inspect.step");
     link.title = t("nr.inspect.step_hint");
+    paintResolution();
+  }
+
+  /** What the large map shows: every cell, or (while loading, or if that failed) the preview. */
+  function paintResolution() {
+    const line = dialog.querySelector('[data-testid="map-resolution"]');
+    const { res, row } = state;
+    const [h, w] = row.output_shape.length === 3 ? row.output_shape : [1, row.output_shape[0]];
+    const f = row.grid.factor || 1;
+    line.dataset.state = res.kind;
+    line.textContent = res.kind === "full" ? t("nr.inspect.full", { h, w })
+      : res.kind === "preview" ? t("nr.inspect.preview", { f, h, w })
+        : t("nr.inspect.full_failed", { f, error: res.error });
+  }
+
+  /** The channel at full size: one more run of the same body, drawing only this map. */
+  function fullMap({ layerIndex, row, channel }) {
+    const body = runBody();
+    const key = `${JSON.stringify(body)}|${row.name}|${channel}`;
+    if (!full.has(key)) {
+      const pending = api.networkRun({
+        ...body, outputs: [], render: { ...render, layers: [row.name], channel, max_side: null },
+      }).then((reply) => decodeGrid(reply.layers[layerIndex].png));
+      pending.catch(() => full.delete(key));
+      full.set(key, pending);
+      if (full.size > FULL_KEEP) full.delete(full.keys().next().value);
+    }
+    return full.get(key);
+  }
+
+  async function showFull(mine) {
+    if ((mine.row.grid.factor || 1) === 1) return;  // the thumbnail is the map itself
+    try {
+      const image = await fullMap(mine);
+      if (state !== mine) return;
+      const canvas = dialog.querySelector(".nr-large canvas");
+      canvas.width = image.naturalWidth;
+      canvas.height = image.naturalHeight;
+      const ctx = canvas.getContext("2d");
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(image, 0, 0);
+      mine.res = { kind: "full" };
+    } catch (err) {
+      if (state !== mine) return;
+      mine.res = { kind: "failed", error: err.message };
+    }
+    paintResolution();
   }
 
   /** The layer's input and weights for the shown answer (one run request, cached). */
@@ -161,12 +215,14 @@ export function createInspector({ runBody, answer, layers }) {
     if (!dialog) build();
     const row = answer().layers[layerIndex];
     const layer = layers()[layerIndex];
-    state = { layerIndex, channel, layer, row, details: null, cell: null, pinned: false };
+    const res = { kind: (row.grid.factor || 1) > 1 ? "preview" : "full" };
+    state = { layerIndex, channel, layer, row, details: null, cell: null, pinned: false, res };
     labels();
     const canvas = dialog.querySelector(".nr-large canvas");
-    drawTile(canvas, image, row.grid, channel);
+    drawTile(canvas, image, row.grid, channel);  // the thumbnail first, then every cell
+    showFull(state);
     const stage = dialog.querySelector(".nr-large");
-    stage.style.setProperty("--aspect", String(row.grid.width / row.grid.height));
+    stage.style.setProperty("--aspect", String(mapAspect(row)));
     dialog.querySelector(".nr-cursor").hidden = true;
     dialog.querySelector('[data-testid="open-step"]').hidden = true;
     const math = dialog.querySelector('[data-testid="map-math"]');

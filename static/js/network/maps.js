@@ -1,5 +1,5 @@
 // Every layer's result under its card (data-testid "layer-maps"): a map layer's channels as
-// thumbnails cut from the server's PNG grid, a vector as a bar strip, a softmax as labelled
+// thumbnails cut from the server's PNG grid (big maps come shrunk by block means, `grid.factor`), a vector as a bar strip, a softmax as labelled
 // bars, Dropout's mask beside inference mode. Dumb painters: the numbers come from the run.
 import { t, fmt } from "../i18n.js";
 import { el } from "../dom.js";
@@ -18,6 +18,12 @@ export function tileRect(grid, k) {
   const r = Math.floor(k / grid.columns);
   const c = k % grid.columns;
   return { x: c * (grid.width + grid.gap), y: r * (grid.height + grid.gap), w: grid.width, h: grid.height };
+}
+
+/** Width / height of a layer's maps as computed (a shrunk tile may round its last block). */
+export function mapAspect(row) {
+  const shape = row.output_shape;
+  return shape.length === 3 ? shape[1] / shape[0] : row.grid.width / row.grid.height;
 }
 
 /** Draw tile `k` of `image` (the decoded grid) into `canvas` at its own size. */
@@ -49,14 +55,16 @@ function thumbnails(box, row, image, { layerIndex, onOpen }) {
       type: "button", class: "nr-thumb", role: "listitem", "data-testid": "map-thumb",
       "data-channel": String(k), title: label, "aria-label": `${row.name}: ${label}`,
     }, [canvas]);
-    button.style.setProperty("--aspect", String(row.grid.width / row.grid.height));
+    button.style.setProperty("--aspect", String(mapAspect(row)));
     button.addEventListener("click", () => onOpen({ layerIndex, channel: k, image }));
     strip.append(button);
   }
   const lo = fmt(row.range[0], 3);
   const hi = fmt(row.range[1], 3);
   const more = row.grid.count < channels ? ` · ${t("nr.maps.more", { n: row.grid.count, c: channels })}` : "";
-  box.append(strip, el("p", { class: "nr-caption", text: `${t("nr.maps.range", { lo, hi })}${more}` }));
+  const shrunk = row.grid.factor > 1 ? ` · ${t("nr.maps.shrunk", { f: row.grid.factor })}` : "";
+  strip.dataset.factor = String(row.grid.factor);
+  box.append(strip, el("p", { class: "nr-caption", text: `${t("nr.maps.range", { lo, hi })}${more}${shrunk}` }));
 }
 
 function labelledBars(box, values) {

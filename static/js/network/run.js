@@ -19,6 +19,9 @@ const DEFAULTS = {
 };
 const VECTOR_MAX = 4096;  // vectors up to this length come back as numbers (bars)
 const MASK_MAX = 65536;   // Dropout masks up to this size are drawn
+// thumbnails are 44 CSS px tall (60 on the projector): 96 pixels stay sharp on a 2x screen;
+// bigger maps come shrunk by block means, and a map opened large is fetched at full size
+export const RENDER = { mode: "stretch", max_maps: 64, max_side: 96 };
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const byId = (id) => $(`[data-testid="${id}"]`);
@@ -89,7 +92,8 @@ export function mountRun({ stack, list, onMirror, model = () => null }) {
     status.textContent = key ? t(key, params) : "";
   }
 
-  const inspector = createInspector({ runBody: () => last?.body, answer: () => last?.answer, layers: () => last?.layers });
+  const inspector = createInspector({ runBody: () => last?.body, answer: () => last?.answer, layers: () => last?.layers,
+                                      render: RENDER });
 
   // ---- the request ----
 
@@ -109,6 +113,14 @@ export function mountRun({ stack, list, onMirror, model = () => null }) {
     return b;
   }
   const keyOf = (b) => JSON.stringify(b);
+
+  /** The layers drawn as thumbnails: maps (1-D or 2-D with channels), except Dropout's in
+   * training (its mask is shown instead). */
+  function drawnLayers(summary) {
+    const { training } = store.get();
+    return summary.layers.filter((row) => [2, 3].includes(row.output_shape.length)
+      && !(training && row.type === "Dropout")).map((row) => row.name);
+  }
 
   /** Which layers' numbers to ask for: short vectors (bars) and, in training, Dropout masks. */
   function wanted(summary) {
@@ -136,7 +148,7 @@ export function mountRun({ stack, list, onMirror, model = () => null }) {
       const answer = await latest(async (signal) => {
         const shape = b.input_shape || shapeFromPhoto();
         const summary = b.model_id ? model() : await api.network({ input_shape: shape, layers }, { signal });
-        return api.networkRun({ ...b, outputs: wanted(summary), render: { mode: "stretch", max_maps: 64 } }, { signal });
+        return api.networkRun({ ...b, outputs: wanted(summary), render: { ...RENDER, layers: drawnLayers(summary) } }, { signal });
       });
       last = { key: keyOf(b), answer, layers, training: b.training, body: b };
       if (!b.model_id && s.fit === "photo" && JSON.stringify(answer.input_shape) !== JSON.stringify(stack.get("input"))) {
