@@ -31,7 +31,7 @@ Pads = tuple[tuple[int, int], ...]
 __all__ = ["batch_first", "batch_last", "conv_input_grad", "conv_windows", "pad_batch",
            "tiled_pool", "tiled_pool_grad"]
 
-COLS_BYTES = 64 * 2**20
+COLS_BYTES = 16 * 2**20
 """Largest stack of windows the training path builds (bigger inputs take the core's tiles)."""
 
 
