@@ -100,8 +100,10 @@ def tiled_pool(x: np.ndarray, mode: str, kernel: tuple[int, ...]) -> np.ndarray:
     """Max or average pooling of ``(C, *S, N)`` by windows that tile it (stride = kernel,
     every ``S`` a multiple of the kernel): a running maximum (sum) over the taps' views."""
     taps = _taps(x, kernel)
-    out = taps[0].copy()
-    for tap in taps[1:]:
+    if len(taps) == 1:
+        return taps[0].copy()
+    out = np.maximum(taps[0], taps[1]) if mode == "max" else taps[0] + taps[1]
+    for tap in taps[2:]:
         if mode == "max":
             np.maximum(out, tap, out=out)
         else:
