@@ -76,7 +76,10 @@ class Progress:
 
 def train_step(model: Sequential, x: np.ndarray, y: np.ndarray, optimizer: Optimizer,
                rng: np.random.Generator) -> tuple[float, float]:
-    """One forward, backward and update on a channel-first batch; ``(loss, accuracy)``."""
+    """One forward, backward and update on a channel-first batch; ``(loss, accuracy)``.
+
+    The first layer computes its weights' gradients only: nothing needs the data's.
+    """
     outputs = model.forward(x, training=True, rng=rng)
     probs = outputs[-1]
     loss, grad = cross_entropy(probs, y)

@@ -21,8 +21,10 @@ compare both with PyTorch's autograd.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -142,5 +144,11 @@ def _taps(x: np.ndarray, kernel: tuple[int, ...]) -> list[np.ndarray]:
     split = (x.shape[0], *(v for n, k in zip(x.shape[1:-1], kernel, strict=True)
                            for v in (n // k, k)), x.shape[-1])
     blocks = x.reshape(split)
-    return [blocks[(slice(None), *(v for i in tap for v in (slice(None), i)), slice(None))]
-            for tap in itertools.product(*map(range, kernel))]
+    return [blocks[index] for index in _tap_indices(kernel)]
+
+
+@functools.cache
+def _tap_indices(kernel: tuple[int, ...]) -> tuple[tuple[Any, ...], ...]:
+    """Per tap, its index into the blocks ``(C, O0, K0, O1, K1, ..., N)`` (built once)."""
+    return tuple((slice(None), *(v for i in tap for v in (slice(None), i)), slice(None))
+                 for tap in itertools.product(*map(range, kernel)))

@@ -27,7 +27,9 @@ class Conv(Layer):
 
     Computed by `server.core.conv` one example at a time (the core tiles big photos so memory
     stays bounded); the kernel is turned from Keras's ``(*K, C_in/groups, F)`` to the core's
-    ``(F, C_in/groups, *K)``.
+    ``(F, C_in/groups, *K)``. A training batch of a stride-1 convolution takes the batched path
+    (`_batched`), which keeps its windows for the kernel's gradient; the rest go through
+    `server.core.conv_backward`.
     """
 
     nd: int
@@ -170,7 +172,9 @@ class Conv(Layer):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._cols is not None:
-            return self._backward_batched(grad, input_grad=True)
+            grad_x = self._backward_batched(grad, input_grad=True)
+            assert grad_x is not None
+            return grad_x
         x, z, y = self._cache
         g = activation_backward(self.activation, z, y, grad, axis=1)
         grad_x, grad_w, grad_b = conv_backward(
@@ -188,8 +192,8 @@ class Conv(Layer):
         else:
             self._backward_batched(grad, input_grad=False)
 
-    def _backward_batched(self, grad: np.ndarray, *, input_grad: bool) -> np.ndarray:
-        x, z, y = self._cache
+    def _backward_batched(self, grad: np.ndarray, *, input_grad: bool) -> np.ndarray | None:
+        _, z, y = self._cache
         cols = self._cols
         assert cols is not None
         gz = batch_last(grad)  # (F, *O, N): a view of what the next layer gave back
@@ -205,7 +209,7 @@ class Conv(Layer):
         if self.use_bias:
             self.grads.append(rows.sum(axis=1))
         if not input_grad:
-            return grad
+            return None
         return batch_first(conv_input_grad(g, w, self._train_pads(), self.dilation))
 
 
