@@ -5,6 +5,9 @@ the per-array update bit for bit."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -196,3 +199,12 @@ def test_train_step_on_the_batched_path_learns() -> None:
     optimizer = Adam(0.02)
     losses = [train_step(model, x, y, optimizer, rng)[0] for _ in range(60)]
     assert losses[-1] < losses[0] / 2
+
+
+def test_bench_train_quick_run_completes() -> None:
+    """bench/bench_train.py keeps working (a few steps, never timed; see bench/README.md)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "bench" / "bench_train.py"), "--quick"],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| ours |" in done.stdout and "ratio ours / torch" in done.stdout
