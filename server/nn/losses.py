@@ -40,7 +40,7 @@ def cross_entropy(probs: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndar
     n = len(labels)
     rows = np.arange(n)
     picked = probs[rows, labels]
-    clipped = np.clip(picked, EPSILON, 1 - EPSILON)
+    clipped = np.minimum(np.maximum(picked, EPSILON), 1 - EPSILON)  # np.clip, minus its wrapper
     loss = float(-np.log(clipped).mean())
     grad = np.zeros_like(probs)
     inside = (picked > EPSILON) & (picked < 1 - EPSILON)

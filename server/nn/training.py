@@ -76,12 +76,16 @@ class Progress:
 
 def train_step(model: Sequential, x: np.ndarray, y: np.ndarray, optimizer: Optimizer,
                rng: np.random.Generator) -> tuple[float, float]:
-    """One forward, backward and update on a channel-first batch; ``(loss, accuracy)``."""
+    """One forward, backward and update on a channel-first batch; ``(loss, accuracy)``.
+
+    The first layer computes its weights' gradients only: nothing needs the data's.
+    """
     outputs = model.forward(x, training=True, rng=rng)
     probs = outputs[-1]
     loss, grad = cross_entropy(probs, y)
-    for layer in reversed(model.layers):
+    for layer in reversed(model.layers[1:]):
         grad = layer.backward(grad)
+    model.layers[0].backward_weights(grad)  # the data needs no gradient
     weights, grads = [], []
     for layer in model.layers:
         if layer.weights and layer.grads:

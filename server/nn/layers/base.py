@@ -151,6 +151,11 @@ class Layer:
             "with a derivative", param=self.field("type"),
             accepted="a stack without this layer for training")
 
+    def backward_weights(self, grad: np.ndarray) -> None:
+        """The weights' gradients only (into `grads`), for the first layer of a model, whose
+        input needs no gradient; layers that can skip computing ``dL/d input`` do."""
+        self.backward(grad)
+
     # -- helpers for the subclasses ---------------------------------------------------------
     def needs_map(self, shape: Shape, nd: int) -> None:
         """A layer that slides over ``nd`` axes needs ``nd`` axes and the channels."""

@@ -10,6 +10,15 @@ from ...core import conv, conv_backward, resolve_padding
 from ...core.errors import ParameterError, ShapeError
 from .. import _keras_args as args
 from ..activations import activation_backward, apply_activation
+from ._batched import (
+    COLS_BYTES,
+    Pads,
+    batch_first,
+    batch_last,
+    conv_input_grad,
+    conv_windows,
+    pad_batch,
+)
 from .base import AXIS_LABELS, Layer, Shape, Summary, glorot_uniform
 
 
@@ -18,11 +27,15 @@ class Conv(Layer):
 
     Computed by `server.core.conv` one example at a time (the core tiles big photos so memory
     stays bounded); the kernel is turned from Keras's ``(*K, C_in/groups, F)`` to the core's
-    ``(F, C_in/groups, *K)``.
+    ``(F, C_in/groups, *K)``. A training batch of a stride-1 convolution takes the batched path
+    (`_batched`), which keeps its windows for the kernel's gradient; the rest go through
+    `server.core.conv_backward`.
     """
 
     nd: int
     weight_names = ("kernel", "bias")
+    _built_pads: Pads | None = None
+    _cols: np.ndarray | None = None  # the last training batch's windows (batched path)
 
     def read_args(self) -> None:
         i, a, nd = self.index, self.args, self.nd
@@ -88,6 +101,8 @@ class Conv(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        if training and self._batched(x):
+            return self._forward_batched(x)
         w = self.core_kernel()
         bias = self.weights[1] if self.use_bias else None
         geometry = {"stride": self.strides, "padding": self.padding, "dilation": self.dilation,
@@ -109,6 +124,7 @@ class Conv(Layer):
         y = apply_activation(z, self.activation, axis=1)
         if training:
             self._cache = (x, z, y)
+            self._cols = None
         return y
 
     def _pads(self, spatial: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -117,7 +133,48 @@ class Conv(Layer):
                                dilation=self.dilation)
         return [(int(a), int(b)) for a, b in pads]
 
+    # -- training on a whole batch (see `_batched`) -----------------------------------------
+    def _batched(self, x: np.ndarray) -> bool:
+        """Whether a training batch takes the batched path: stride 1, one group, float32,
+        the built input shape, and windows that fit `COLS_BYTES`."""
+        nd, shape = self.nd, self.input_shape
+        out = self.summary.output_shape[:-1]
+        return (self.groups == 1 and all(s == 1 for s in self.strides)
+                and x.dtype == np.float32 and self.weights[0].dtype == np.float32
+                and x.shape[1:] == (shape[-1], *shape[:-1])
+                and 4 * shape[-1] * math.prod(self.kernel_size) * math.prod(out) * len(x)
+                <= COLS_BYTES and len(out) == nd)
+
+    def _forward_batched(self, x: np.ndarray) -> np.ndarray:
+        nd = self.nd
+        out = tuple(self.summary.output_shape[:-1])
+        pads = self._train_pads()
+        cols = conv_windows(pad_batch(batch_last(x), pads), self.kernel_size, self.dilation,
+                            out)
+        w = self.core_kernel()
+        z = (w.reshape(len(w), -1) @ cols).reshape(len(w), *out, len(x))  # (F, *O, N)
+        if self.use_bias:
+            z += self.weights[1].reshape(-1, *(1,) * (nd + 1))
+        if self.activation in ("relu", "linear"):
+            # ReLU's derivative reads as well from its output: no second array
+            y = np.maximum(z, 0, out=z) if self.activation == "relu" else z
+        else:
+            y = apply_activation(z, self.activation, axis=0)
+        self._cache = (x, z, y)
+        self._cols = cols
+        return batch_first(y)
+
+    def _train_pads(self) -> Pads:
+        """The padding of the built input shape (resolved once)."""
+        if self._built_pads is None:
+            self._built_pads = tuple(self._pads(tuple(self.input_shape[:-1])))
+        return self._built_pads
+
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        if self._cols is not None:
+            grad_x = self._backward_batched(grad, input_grad=True)
+            assert grad_x is not None
+            return grad_x
         x, z, y = self._cache
         g = activation_backward(self.activation, z, y, grad, axis=1)
         grad_x, grad_w, grad_b = conv_backward(
@@ -128,6 +185,32 @@ class Conv(Layer):
         if self.use_bias:
             self.grads.append(grad_b.astype(np.float32))
         return grad_x.astype(np.float32, copy=False)
+
+    def backward_weights(self, grad: np.ndarray) -> None:
+        if self._cols is None:
+            super().backward_weights(grad)
+        else:
+            self._backward_batched(grad, input_grad=False)
+
+    def _backward_batched(self, grad: np.ndarray, *, input_grad: bool) -> np.ndarray | None:
+        _, z, y = self._cache
+        cols = self._cols
+        assert cols is not None
+        gz = batch_last(grad)  # (F, *O, N): a view of what the next layer gave back
+        if self.activation == "relu":
+            g = gz * (y > 0)
+        else:
+            g = activation_backward(self.activation, z, y, gz, axis=0)
+        rows = g.reshape(len(g), -1)
+        w = self.core_kernel()
+        nd = self.nd
+        grad_w = (rows @ cols.T).reshape(w.shape)
+        self.grads = [np.ascontiguousarray(grad_w.transpose(*range(2, nd + 2), 1, 0))]
+        if self.use_bias:
+            self.grads.append(rows.sum(axis=1))
+        if not input_grad:
+            return None
+        return batch_first(conv_input_grad(g, w, self._train_pads(), self.dilation))
 
 
 class ZeroPadding(Layer):

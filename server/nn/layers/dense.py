@@ -55,11 +55,16 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
         kernel = self.weights[0]
-        # the channel axis is 1 inside (last in Keras's order): contract it, keep it at 1
-        z = np.moveaxis(np.tensordot(np.moveaxis(x, 1, -1), kernel, axes=1), -1, 1)
-        if self.use_bias:
-            z = z + self.weights[1].reshape(-1, *(1,) * (x.ndim - 2))
-        z = np.ascontiguousarray(z, dtype=np.float32)
+        if x.ndim == 2 and x.dtype == kernel.dtype == np.float32:
+            z = x @ kernel  # a batch of vectors: one product, the bias added in place
+            if self.use_bias:
+                z += self.weights[1]
+        else:
+            # the channel axis is 1 inside (last in Keras's order): contract it, keep it at 1
+            z = np.moveaxis(np.tensordot(np.moveaxis(x, 1, -1), kernel, axes=1), -1, 1)
+            if self.use_bias:
+                z = z + self.weights[1].reshape(-1, *(1,) * (x.ndim - 2))
+            z = np.ascontiguousarray(z, dtype=np.float32)
         y = apply_activation(z, self.activation, axis=1)
         if training:
             self._cache = (x, z, y)
@@ -68,12 +73,17 @@ class Dense(Layer):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x, z, y = self._cache
         g = activation_backward(self.activation, z, y, grad, axis=1)
-        rows_x = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])  # one row per example/position
-        rows_g = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
-        self.grads = [(rows_x.T @ rows_g).astype(np.float32)]
+        if x.ndim == 2:
+            rows_x, rows_g = x, g
+        else:
+            rows_x = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])  # a row per position
+            rows_g = np.moveaxis(g, 1, -1).reshape(-1, g.shape[1])
+        self.grads = [(rows_x.T @ rows_g).astype(np.float32, copy=False)]
         if self.use_bias:
-            self.grads.append(rows_g.sum(axis=0).astype(np.float32))
+            self.grads.append(rows_g.sum(axis=0).astype(np.float32, copy=False))
         grad_x = rows_g @ self.weights[0].T
+        if x.ndim == 2:
+            return grad_x.astype(np.float32, copy=False)
         shape = (x.shape[0], *x.shape[2:], x.shape[1])
         return np.moveaxis(grad_x.reshape(shape), -1, 1).astype(np.float32, copy=False)
 
@@ -104,4 +114,4 @@ class Flatten(Layer):
         if len(shape) <= 2:
             return grad.reshape(shape)
         channels_last = grad.reshape(shape[0], *shape[2:], shape[1])
-        return np.ascontiguousarray(np.moveaxis(channels_last, -1, 1))
+        return np.moveaxis(channels_last, -1, 1)  # a view: the layer before lays it out

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...core import pool, pool_backward
 from .. import _keras_args as args
+from ._batched import batch_first, batch_last, tiled_pool, tiled_pool_grad
 from .base import Layer, Shape, Summary
 
 
@@ -18,6 +19,7 @@ class Pooling(Layer):
 
     nd: int
     mode: str  # "max" or "avg"
+    _pooled: np.ndarray | None = None  # the last training output (batched path)
 
     def read_args(self) -> None:
         i, a = self.index, self.args
@@ -38,6 +40,12 @@ class Pooling(Layer):
 
     def forward(self, x: np.ndarray, *, training: bool = False,
                 rng: np.random.Generator | None = None) -> np.ndarray:
+        self._pooled = None
+        if training and self._tiles(x):
+            # the training path (`_batched`): the taps as views of the batch-last layout
+            xc = batch_last(x)
+            self._x, self._pooled = xc, tiled_pool(xc, self.mode, self.pool_size)
+            return batch_first(self._pooled)
         n, c, *spatial = x.shape
         # pooling works channel by channel, so the batch joins the channel axis: one core call
         out = pool(x.reshape(n * c, *spatial), **self._geometry())
@@ -45,13 +53,27 @@ class Pooling(Layer):
             self._x = x
         return out.reshape(n, c, *out.shape[1:])
 
+    def _tiles(self, x: np.ndarray) -> bool:
+        """Windows that tile the built input exactly (stride = pool size, sizes multiples of
+        it: no padding either way), on float32."""
+        shape = self.input_shape
+        return (self.strides == self.pool_size and x.dtype == np.float32
+                and x.shape[1:] == (shape[-1], *shape[:-1])
+                and all(n % k == 0 for n, k in zip(shape[:-1], self.pool_size, strict=True)))
+
     def _geometry(self) -> dict[str, object]:
         return {"mode": self.mode, "kernel_size": list(self.pool_size),
                 "stride": list(self.strides), "padding": self.padding,
                 "count_include_pad": False}
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        x = self._x
+        x, pooled = self._x, self._pooled
+        if pooled is not None:
+            # NaN equals nothing, so a window holding one goes to the core (PyTorch's rule)
+            if self.mode == "avg" or not np.isnan(pooled).any():
+                return batch_first(tiled_pool_grad(x, pooled, batch_last(grad), self.mode,
+                                                   self.pool_size))
+            x = batch_first(x)
         n, c, *spatial = x.shape
         g = pool_backward(x.reshape(n * c, *spatial), grad.reshape(n * c, *grad.shape[2:]),
                           **self._geometry())
