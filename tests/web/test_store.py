@@ -9,8 +9,8 @@ fixed sleep), the same on both backends.
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -39,12 +39,6 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "svertka-test", "AWS_SECRET_ACCESS_KEY": "sv
                "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -55,18 +49,29 @@ def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real S3 API (moto_server) on a free loopback port, for the whole session."""
+    """A real S3 API (moto_server) on a free loopback port, for the whole session.
+
+    It binds port 0, a free port the system picks as it binds (no other process, such as another
+    pytest-xdist worker's server, can take it first), and names it in its log.
+    """
     executable = shutil.which("moto_server")
     if executable is None:
         pytest.fail("moto_server is missing: pip install 'moto[server]' (the test extra has it)")
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)],
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", "0"],
                                stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = ""
 
     def answers() -> bool:
-        assert process.poll() is None, "moto_server exited; see its log"
+        nonlocal endpoint
+        assert process.poll() is None, f"moto_server exited: {log_path.read_text()[-2000:]}"
+        if not endpoint:
+            bound = re.search(r"Running on (http://127\.0\.0\.1:[1-9][0-9]*)",
+                              log_path.read_text(errors="replace"))
+            if bound is None:
+                return False
+            endpoint = bound.group(1)
         try:
             return httpx.get(endpoint, timeout=1).status_code < 500
         except httpx.HTTPError:
