@@ -47,19 +47,18 @@ def _where(item: pytest.Item) -> str:
     return path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist names the groups in the test ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    # before every other implementation: xdist names the groups in the test ids
     for item in items:
         group = next((g for prefix, g in XDIST_GROUPS.items() if _where(item).startswith(prefix)),
                      None)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
-
-
-@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-def _long_tests_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    result = yield
     if hasattr(config, "workerinput"):  # on a pytest-xdist worker: every worker sorts alike
         items.sort(key=lambda item: not _where(item).startswith(LONG_FIRST))
+    return result
 
 
 @pytest.fixture(scope="session")
