@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 with warnings.catch_warnings():
     # Starlette prefers httpx2 and warns at import when it finds httpx; the client works the same
@@ -19,6 +21,44 @@ from server.config import Settings
 from server.web.app import create_app
 
 ENVELOPE_KEYS = {"status", "code", "field", "message", "accepted", "suggestion"}
+TESTS = Path(__file__).resolve().parent
+
+# Property tests judge results, never speed: no deadline per example, and no health check that
+# times the drawing of examples (both fail on a loaded machine, e.g. beside another worker).
+hypothesis_settings.register_profile(
+    "svertka", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("svertka")
+
+# Under pytest-xdist (pyproject's addopts, ../conftest.py) the tests of one group run on one
+# worker, so the costly fixture they share is made once, not once per worker.
+XDIST_GROUPS = {
+    "nn/test_keras_files_roundtrip.py": "keras",  # Keras builds and saves every fixture model
+    "rooms/": "rooms",  # a redis-server and three app processes (tests/rooms/conftest.py)
+}
+# Long single tests start first, so that none of them is left running alone at the end.
+LONG_FIRST = (
+    "web/test_schemathesis.py", "nn/test_export.py", "core/test_bench_smoke.py", "bench/",
+    "test_dockerfile.py", "test_workers.py", "test_crash.py",
+)
+
+
+def _where(item: pytest.Item) -> str:
+    path = Path(item.path)
+    return path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else ""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    # before every other implementation: xdist names the groups in the test ids
+    for item in items:
+        group = next((g for prefix, g in XDIST_GROUPS.items() if _where(item).startswith(prefix)),
+                     None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    result = yield
+    if hasattr(config, "workerinput"):  # on a pytest-xdist worker: every worker sorts alike
+        items.sort(key=lambda item: not _where(item).startswith(LONG_FIRST))
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,11 @@
 `LiveServer` starts ``python -m server serve`` (the `svertka` command) in its own process group
 on a free loopback port with the given environment, waits until ``/api/health`` answers, and on
 exit stops that group and nothing else.
+
+A free port is chosen before the server binds it, so another process (a pytest-xdist worker's
+server, a client's outgoing connection) may take it in between: the server counts as up only
+when the process that answers is in its group, and one that finds its port taken starts again
+on another.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from types import TracebackType
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+PORT_ATTEMPTS = 5
 
 
 def free_port() -> int:
@@ -52,23 +58,41 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port), *self.args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: stopping it stops its workers too
-        )
-        log.close()
-        wait_until(self._healthy, 120, f"the server on {self.url} (log: {self.log_path})")
-        return self
+        for _ in range(PORT_ATTEMPTS):
+            log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server", "serve", "--port", str(self.port), *self.args],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: stopping it stops its workers too
+            )
+            log.close()
+            wait_until(self._healthy, 120, f"the server on {self.url} (log: {self.log_path})")
+            if self.process.poll() is None:
+                return self
+            self.port = free_port()  # the port was taken before the server bound it
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError(f"no free port in {PORT_ATTEMPTS} tries (log: {self.log_path})")
 
     def _healthy(self) -> bool:
+        """True once our server answers, or once it exited because its port was taken."""
         assert self.process is not None
         if self.process.poll() is not None:
-            raise AssertionError(f"the server exited: {self.log_path.read_text()[-3000:]}")
+            text = self.log_path.read_text(errors="replace")
+            if "address already in use" in text.lower():
+                self.log_path.write_text("")  # the next try's log starts afresh
+                return True
+            raise AssertionError(f"the server exited: {text[-3000:]}")
         try:
-            return httpx.get(self.url + "/api/health", timeout=2).status_code == 200
+            answer = httpx.get(self.url + "/api/health", timeout=2)
         except httpx.HTTPError:
+            return False
+        # the answering process names itself (server/web/timing.py): ours, or one of its workers
+        worker = answer.headers.get("x-svertka-worker")
+        if answer.status_code != 200 or worker is None:
+            return False
+        try:
+            return os.getpgid(int(worker)) == self.process.pid
+        except (ValueError, OSError):
             return False
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

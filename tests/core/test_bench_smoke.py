@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     ("script", "extra"),
-    [("bench_core.py", []), ("bench_core.py", ["--isolated"]), ("bench_scaling.py", [])],
+    [("bench_core.py", []),
+     # every kind of isolated job (direct and FFT convolutions, both poolings), each side in its
+     # own processes: the other rows run the same worker code on other shapes (and above)
+     ("bench_core.py", ["--isolated", "--only", "0,2,5,6"]),
+     ("bench_scaling.py", [])],
 )
 def test_bench_quick_run_completes(script: str, extra: list[str]) -> None:
     done = subprocess.run(

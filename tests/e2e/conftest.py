@@ -2,7 +2,8 @@
 
 The server runs uvicorn in a thread of the test process, on a free port, with its data directory in
 a temporary folder, so uploads from one run never leak into the next. One browser is shared by the
-session; each test gets a fresh context (cookies, localStorage) and page.
+session; each test gets a fresh context (cookies, localStorage) and page. Under pytest-xdist each
+worker has its own server, data directory and browser.
 """
 
 from __future__ import annotations
@@ -27,14 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS_DIR = Path(os.environ.get("SVERTKA_SHOTS_DIR", "/tmp/shots"))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -47,15 +40,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from server.web.app import create_app
 
-    port = _free_port()
+    # the socket is bound here and handed to uvicorn: no other process can take the port between
+    # choosing it and listening on it (another worker, a client's outgoing connection)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         create_app(), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="svertka-e2e-server", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="svertka-e2e-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a bound on waiting for the start, not a pause
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
@@ -65,6 +63,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
         if previous is None:
             os.environ.pop("SVERTKA_DATA_DIR", None)
         else:
@@ -188,7 +187,17 @@ def watched(context: object, live_server: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def shots_dir() -> Path:
-    """Where screenshots go (for people to look at; tests never compare them)."""
-    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    return SHOTS_DIR
+def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go (for people to look at; tests never compare them).
+
+    ``$SVERTKA_SHOTS_DIR`` if set, else ``shots`` in this run's temporary directory, which all
+    pytest-xdist workers share: ``/tmp/pytest-of-$USER/pytest-current/shots`` after the run.
+    """
+    if os.environ.get("SVERTKA_SHOTS_DIR"):
+        path = Path(os.environ["SVERTKA_SHOTS_DIR"])
+    else:
+        base = tmp_path_factory.getbasetemp()
+        # a worker's folder (popen-gw0) lies in the run's folder; every name is a different test's
+        path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

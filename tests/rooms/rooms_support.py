@@ -56,46 +56,67 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) ->
         time.sleep(0.02)
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+# A free port is chosen before the server binds it: another process (a pytest-xdist worker's
+# server, a client's outgoing connection) may take it in between. Our server then exits, and
+# another one may answer on that port: so a server counts as up only when the answer names our
+# process, and one that exits early is started again on another free port.
+ATTEMPTS = 5
+
+
+def _redis_pid(port: int) -> int | None:
+    import redis
+
+    try:
+        with redis.Redis(host="127.0.0.1", port=port, socket_timeout=1) as client:
+            return int(client.info("server")["process_id"])
+    except redis.RedisError:
+        return None
 
 
 def start_redis(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A throw-away redis-server on a free loopback port, no persistence."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: proc.poll() is not None or _port_open(port), "redis-server to listen")
-    if proc.poll() is not None:
-        raise RuntimeError(f"redis-server exited with {proc.returncode}")
-    return proc, f"redis://127.0.0.1:{port}"
+    for _ in range(ATTEMPTS):
+        port = free_port()
+        proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def up(proc: subprocess.Popen[bytes] = proc, port: int = port) -> bool:
+            return proc.poll() is not None or _redis_pid(port) == proc.pid
+
+        wait_for(up, "redis-server to listen")
+        if proc.poll() is None:
+            return proc, f"redis://127.0.0.1:{port}"
+    raise RuntimeError(f"redis-server exited with {proc.returncode}, {ATTEMPTS} times")
 
 
 def start_app(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """`svertka`'s app under uvicorn in its own process (a worker), on a free port."""
-    port = free_port()
-    full_env = {**os.environ, "SVERTKA_DATA_DIR": str(data_dir), **env}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "server.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
-         "--log-level", "warning"],
-        cwd=ROOT, env=full_env)
+    for _ in range(ATTEMPTS):
+        port = free_port()
+        full_env = {**os.environ, "SVERTKA_DATA_DIR": str(data_dir), **env}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "server.web.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
+             "--log-level", "warning"],
+            cwd=ROOT, env=full_env)
 
-    def up() -> bool:
-        if proc.poll() is not None:
-            return True
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        def up(proc: subprocess.Popen[bytes] = proc, port: int = port) -> bool:
+            if proc.poll() is not None:
+                return True
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            except httpx.HTTPError:
+                return False
+            # the process that answered names itself (server/web/timing.py)
+            return answer.status_code == 200 and answer.headers.get(
+                "x-svertka-worker") == str(proc.pid)
 
-    wait_for(up, "the app to answer /api/health", timeout=60)
-    if proc.poll() is not None:
-        raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-    return proc, f"http://127.0.0.1:{port}"
+        wait_for(up, "the app to answer /api/health", timeout=60)
+        if proc.poll() is None:
+            return proc, f"http://127.0.0.1:{port}"
+    raise RuntimeError(f"uvicorn exited with {proc.returncode}, {ATTEMPTS} times")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,8 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "svertka-test", "AWS_SECRET_ACCESS_KEY": "sv
                "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def _free_port() -> int:
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound and released: the test needs a refusal)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -60,18 +62,29 @@ def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 @contextlib.contextmanager
 def _moto_server(directory: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``(endpoint, process)`` of a moto_server on a free loopback port, stopped at the end."""
+    """``(endpoint, process)`` of a moto_server on a free loopback port, stopped at the end.
+
+    It binds port 0, a free port the system picks as it binds (no other process, such as another
+    pytest-xdist worker's server, can take it first), and names it in its log.
+    """
     executable = shutil.which("moto_server")
     if executable is None:
         pytest.fail("moto_server is missing: pip install 'moto[server]' (the test extra has it)")
-    port = _free_port()
-    log = (directory / "moto.log").open("wb")
-    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)],
+    log_path = directory / "moto.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", "0"],
                                stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = ""
 
     def answers() -> bool:
-        assert process.poll() is None, "moto_server exited; see its log"
+        nonlocal endpoint
+        assert process.poll() is None, f"moto_server exited: {log_path.read_text()[-2000:]}"
+        if not endpoint:
+            bound = re.search(r"Running on (http://127\.0\.0\.1:[1-9][0-9]*)",
+                              log_path.read_text(errors="replace"))
+            if bound is None:
+                return False
+            endpoint = bound.group(1)
         try:
             return httpx.get(endpoint, timeout=1).status_code < 500
         except httpx.HTTPError:
@@ -380,7 +393,7 @@ def test_app_answers_503_when_s3_stops(tmp_path: Path, aws_env: None,
 
 @pytest.mark.parametrize("call", ["put", "get", "meta", "exists", "ids"])
 def test_s3_raises_unavailable_when_endpoint_refuses(aws_env: None, call: str) -> None:
-    blobs = S3BlobStore("s3://svertka", endpoint=f"http://127.0.0.1:{_free_port()}",
+    blobs = S3BlobStore("s3://svertka", endpoint=f"http://127.0.0.1:{_closed_port()}",
                         max_bytes=10**6)
     blob_id = make_id(b"x")
     calls = {"put": lambda: blobs.put(b"x", "images"), "get": lambda: blobs.get("images", blob_id),
