@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from server.nn.digits import thin
+
 SIDE = 128  # INK_SIDE in draw.js
 LINE = 0.065  # LINE in draw.js
 SUPER = 4  # supersampling for the anti-aliased rendering
@@ -122,31 +124,9 @@ def drawings() -> Iterator[tuple[int, str, np.ndarray]]:
                 yield digit, f"{digit}/shape{k}/{style.name}", render(place(shape, style))
 
 
-def _thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang and Suen's thinning (1984) of a boolean image to one-pixel-wide lines."""
-    img = np.pad(mask.astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = img
-            # the eight neighbours P2..P9: north, then clockwise (np.roll by +1 brings the
-            # pixel above down)
-            n = [np.roll(np.roll(p, dy, 0), dx, 1) for dy, dx in
-                 ((1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1))]
-            p2, _, p4, _, p6, _, p8, _ = n
-            b = sum(n)
-            seq = n + [n[0]]
-            a = sum(((seq[i] == 0) & (seq[i + 1] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                cond = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                cond = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (p == 1) & (b >= 2) & (b <= 6) & (a == 1) & cond
-            if remove.any():
-                img = np.where(remove, 0, img).astype(np.uint8)
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
+def _thin_one(mask: np.ndarray) -> np.ndarray:
+    """One boolean image thinned to one-pixel lines (the training code's Zhang-Suen)."""
+    return thin(mask[None])[0]
 
 
 def uci_as_drawing(pixels: np.ndarray, *, height: float = 0.7) -> np.ndarray:
@@ -160,7 +140,7 @@ def uci_as_drawing(pixels: np.ndarray, *, height: float = 0.7) -> np.ndarray:
                         .resize((n, n), Image.Resampling.BICUBIC))
     line = np.zeros((SIDE, SIDE), dtype=bool)
     at = (SIDE - n) // 2
-    line[at:at + n, at:at + n] = _thin(smooth >= 0.5)
+    line[at:at + n, at:at + n] = _thin_one(smooth >= 0.5)
     # a round pen along the line, its edge anti-aliased over one pixel
     ink = np.clip(LINE * SIDE / 2 + 0.5 - distance_transform_edt(~line), 0, 1)
     return np.round(ink, 2)
