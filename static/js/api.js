@@ -3,6 +3,8 @@
 //   {status, code, field, message, accepted, suggestion, errors}
 // Aborted requests throw the browser's AbortError; callers usually ignore it (see isAbort).
 
+import { pending } from "./pending.js";
+
 export class ApiError extends Error {
   constructor(envelope) {
     super(envelope.message || `HTTP ${envelope.status}`);
@@ -50,13 +52,24 @@ async function request(path, { method = "GET", json, body, signal, accept } = {}
   }
   if (accept) headers.Accept = accept;
   let response;
+  pending(1);
   try {
     response = await fetch(path, { method, headers, body, signal });
   } catch (err) {
+    pending(-1);
     if (isAbort(err)) throw err;
     throw new ApiError({ status: 0, code: "network", message: err.message || "network error" });
   }
-  if (!response.ok) throw await errorFrom(response);
+  if (!response.ok) {
+    try { throw await errorFrom(response); } finally { pending(-1); }
+  }
+  if (accept === "text/event-stream") { pending(-1); return response; }  // a stream stays open
+  // the request counts as pending until its body is read (see pending.js)
+  let counted = true;
+  for (const name of ["json", "blob", "text", "arrayBuffer"]) {
+    const read = response[name].bind(response);
+    response[name] = () => read().finally(() => { if (counted) { counted = false; pending(-1); } });
+  }
   return response;
 }
 

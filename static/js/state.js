@@ -8,6 +8,7 @@
 //
 // Only plain values go in: derived values (output shape, formulas) are recomputed from them,
 // never stored, so they can never disagree with the inputs.
+import { pending } from "./pending.js";
 
 function same(a, b) {
   if (a === b) return true;
@@ -70,14 +71,18 @@ export function createStore(initial) {
 export function debounce(fn, ms) {
   let timer = null;
   let lastArgs = [];
+  // pending(-1) after fn: work fn starts synchronously (a request) is counted before the armed
+  // call stops being counted, so the page never looks settled in between
+  const fire = () => { timer = null; try { fn(...lastArgs); } finally { pending(-1); } };
   const wrapped = (...args) => {
     lastArgs = args;
+    if (timer === null) pending(1);
     clearTimeout(timer);
-    timer = setTimeout(() => { timer = null; fn(...lastArgs); }, ms);
+    timer = setTimeout(fire, ms);
   };
   wrapped.flush = () => {
-    if (timer !== null) { clearTimeout(timer); timer = null; fn(...lastArgs); }
+    if (timer !== null) { clearTimeout(timer); fire(); }
   };
-  wrapped.cancel = () => { clearTimeout(timer); timer = null; };
+  wrapped.cancel = () => { if (timer !== null) pending(-1); clearTimeout(timer); timer = null; };
   return wrapped;
 }

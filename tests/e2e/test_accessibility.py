@@ -15,8 +15,12 @@ BLOCKING = ("serious", "critical")
 
 def _settle(page: Any) -> None:
     """Wait until the page has drawn what the server sent."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)  # debounced repaints after the last answer
+    # <html data-pending> counts armed debounces and requests not yet read (static/js/pending.js);
+    # the page sets it on its first request, so "0" means it started and every answer is in
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => document.documentElement.dataset.pending === '0'")
+    # the playground paints its map after the answer is read (an image decode)
+    page.wait_for_function("() => !document.querySelector('#output-box.busy')")
 
 
 def _findings(page: Any) -> list[str]:

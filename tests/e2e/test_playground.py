@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from pathlib import Path
@@ -10,12 +11,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = pytest.mark.e2e
 
 MAP = '[data-testid="feature-map"]'
 MATH = '[data-testid="window-math"]'
 IDLE = "() => !document.querySelector('#output-box').classList.contains('busy')"
+# no debounced update armed, no answer unread (static/js/pending.js), and the map painted
+SETTLED = ("() => document.documentElement.dataset.pending === '0'"
+           " && !document.querySelector('#output-box').classList.contains('busy')")
 
 # A digest of the feature map's pixels (and its size), read straight from the canvas.
 READ_MAP = """() => {
@@ -61,8 +66,7 @@ def _wait_map(page: Any, after: int = 0) -> dict[str, Any]:
 
 def _settled(page: Any) -> dict[str, Any]:
     """Wait for the debounce and any request in flight, then read the map."""
-    page.wait_for_timeout(250)
-    page.wait_for_function(IDLE)
+    page.wait_for_function(SETTLED)
     return page.evaluate(READ_MAP)
 
 
@@ -495,7 +499,7 @@ def test_screenshots(browser: Any, watched: Any, shots_dir: Path, width: int, he
         box = page.locator(MAP).bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45)
         page.locator(MATH).locator('[data-testid="math-result"]').wait_for()
-        page.wait_for_timeout(150)
+        page.wait_for_function(SETTLED)  # the debounced math and map repaints are done
         name = f"playground-{width}x{height}{'-projector' if projector else ''}.png"
         page.screenshot(path=str(shots_dir / name))
         page.screenshot(path=str(shots_dir / name.replace(".png", "-full.png")), full_page=True)
@@ -680,19 +684,25 @@ def test_big_and_odd_photos_are_downscaled_and_drawn(page: Any, tmp_path: Path,
 
 def test_slow_network_and_rapid_changes_end_on_the_last_setting(page: Any) -> None:
     _open(page, "?c=gray&res=64")
-    import time as _time
+    held: list[Any] = []
 
-    delays = iter([1.2, 0.1, 0.9, 0.2, 0.6, 0.1, 0.5, 0.1] * 4)
+    def hold(route: Any) -> None:
+        held.append(route)  # every answer waits for the last setting's request
+        if len(held) == 6:
+            # the last setting is answered first, the stale ones after it (aborted ones fail)
+            for waiting in reversed(held):
+                with contextlib.suppress(PlaywrightError):
+                    waiting.continue_()
 
-    def slow(route: Any) -> None:
-        _time.sleep(next(delays, 0.1))
-        route.continue_()
+    page.route("**/api/conv/render", hold)
 
-    page.route("**/api/conv/render", slow)
+    def change(action: Any) -> None:
+        with page.expect_request("**/api/conv/render"):  # each setting sends its own request
+            action()
+
     for value in ["2", "3", "1, 2", "4", "2, 3"]:
-        page.fill('[data-testid="stride"]', value)
-        page.wait_for_timeout(40)
-    page.select_option('[data-testid="padding"]', "same")
+        change(lambda value=value: page.fill('[data-testid="stride"]', value))
+    change(lambda: page.select_option('[data-testid="padding"]', "same"))
     # 43 x 64 photo, same padding, stride (2, 3): ceil(43/2) x ceil(64/3)
     page.wait_for_function(
         "() => document.querySelector('#output-meta').textContent === '1 × 22 × 22'"

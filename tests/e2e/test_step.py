@@ -718,7 +718,13 @@ def test_hover_wins_over_the_running_animation(page: Any) -> None:
     page.click('[data-testid="play"]')
     cell = page.locator(OUTPUT_CELLS).nth(7)
     cell.hover()
-    page.wait_for_timeout(400)  # several frames at 8x
+    start = scrubber_value(page)
+    # the animation keeps running underneath: a frame passes while the pointer rests (or it had
+    # already played to its end)
+    page.wait_for_function(
+        "(v) => +document.querySelector('[data-testid=\"scrubber\"]').value > v"
+        " || document.querySelector('[data-testid=\"play\"]').ariaPressed === 'false'",
+        arg=start)
     assert scrubber_value(page) > 0, "the animation keeps running underneath"
     assert formula(page) == conv_formula(frames[7], [[THREE]], bias=False)
     page.mouse.move(0, 0)

@@ -4,6 +4,7 @@ or an unclear message. One test per failure mode; the server must stay up after 
 from __future__ import annotations
 
 import struct
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -130,22 +131,44 @@ def test_pool_size_error_suggests_accepted_padding_when_empty(client: Any,
         assert client.post("/api/pool", json={**request, **fix}).status_code == 200
 
 
-def test_health_answers_when_cpu_work_queued(make_client: Any) -> None:
+def test_health_answers_when_cpu_work_queued(make_client: Any, monkeypatch: Any) -> None:
+    from server.web.routes import conv as conv_routes
+
     client = make_client(max_concurrency=1)
+    limiter = client.app.state.limiter
     sample = client.get("/api/samples").json()[0]["id"]
     heavy = {"image_id": sample, "kernel": [[[[1.0] * 9] * 9] * 3] * 8}  # 8 RGB 9x9 filters
-    start = time.perf_counter()
+    started, release = threading.Event(), threading.Event()
+    real_run_conv = conv_routes.run_conv
+
+    def held_run_conv(*args: Any, **kwargs: Any) -> Any:
+        started.set()  # this request holds the single CPU slot until the test releases it
+        assert release.wait(timeout=60), "the test never released the CPU work"
+        return real_run_conv(*args, **kwargs)
+
+    monkeypatch.setattr(conv_routes, "run_conv", held_run_conv)
     with ThreadPoolExecutor(8) as pool:
         busy = [pool.submit(client.post, "/api/conv/render", json=heavy) for _ in range(8)]
-        time.sleep(0.05)
-        health = client.get("/api/health")
-        health_done = time.perf_counter() - start
+        try:
+            assert started.wait(timeout=60), "no request reached the CPU slot"
+            _wait_until(lambda: limiter.statistics().tasks_waiting == 7, "7 requests queued")
+            # the event loop answers while one request computes and seven wait for its slot
+            health = client.get("/api/health")
+            stats = limiter.statistics()
+            assert (stats.borrowed_tokens, stats.tasks_waiting) == (1, 7)
+            assert not any(future.done() for future in busy)
+        finally:
+            release.set()
         answers = [future.result() for future in busy]
-    batch_done = time.perf_counter() - start
-    assert health.status_code == 200
+    assert health.status_code == 200, health.text
     assert all(answer.status_code == 200 for answer in answers)
-    # the event loop is free while the queued work waits for the single CPU slot
-    assert health_done < batch_done / 2, (health_done, batch_done)
+
+
+def _wait_until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + 60  # a bound on a condition, not a pause
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
 
 
 def test_render_refuses_grid_when_gaps_exceed_limit(make_client: Any, assert_error: Any) -> None:
