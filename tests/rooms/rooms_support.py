@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from event_loop import run_async
+from live_server import listens
 from websockets.asyncio.client import ClientConnection, connect
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -58,8 +59,9 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) ->
 
 # A free port is chosen before the server binds it: another process (a pytest-xdist worker's
 # server, a client's outgoing connection) may take it in between. Our server then exits, and
-# another one may answer on that port: so a server counts as up only when the answer names our
-# process, and one that exits early is started again on another free port.
+# another one may answer on that port: so a server counts as up only when our process holds the
+# listening socket (live_server.listens), and one that exits early is started again on another
+# free port.
 ATTEMPTS = 5
 
 
@@ -109,9 +111,7 @@ def start_app(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[byt
                 answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
             except httpx.HTTPError:
                 return False
-            # the process that answered names itself (server/web/timing.py)
-            return answer.status_code == 200 and answer.headers.get(
-                "x-svertka-worker") == str(proc.pid)
+            return answer.status_code == 200 and listens(proc.pid, port)  # ours answered
 
         wait_for(up, "the app to answer /api/health", timeout=60)
         if proc.poll() is None:
