@@ -3,14 +3,15 @@
 NumPy's copies and the BLAS release the GIL, so chunks of a convolution (row tiles, Winograd
 block rows) run side by side on several CPUs; each thread uses its own scratch buffers
 (`scratch` is per thread). Methods whose BLAS calls are too small for the BLAS to split them
-use this (`winograd4`, `direct`'s kernel-row path).
+use this (`winograd4`). Chunks are claimed one at a time, not dealt out in advance: on a
+shared machine a helper may start a scheduler slice late.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -46,16 +47,42 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def share(work: Callable[[list[T]], Any], chunks: Sequence[T], threads: int | None = None) -> None:
-    """Call ``work(part)`` on interleaved parts of ``chunks``, one part per thread; the caller's
-    thread takes the first part. Exceptions propagate."""
+class _Claims:
+    """The chunks of one call, handed out one at a time to whichever thread asks first."""
+
+    def __init__(self, chunks: Sequence[T]) -> None:
+        self._chunks = list(chunks)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> _Claims:
+        return self
+
+    def __next__(self) -> T:
+        with self._lock:
+            if self._next >= len(self._chunks):
+                raise StopIteration
+            self._next += 1
+            return self._chunks[self._next - 1]
+
+
+def share(
+    work: Callable[[Iterable[T]], Any], chunks: Sequence[T], threads: int | None = None
+) -> None:
+    """Run ``work`` on the caller's thread and up to ``threads - 1`` helpers at once, each given
+    the same iterable of ``chunks``: every chunk goes to whichever thread asks first, so a helper
+    that starts late (its CPU busy elsewhere) only does less, and one that has not started when
+    the chunks run out is cancelled instead of waited for. ``work`` iterates at most once and
+    keeps no order. Exceptions propagate."""
     count = min(THREADS if threads is None else threads, len(chunks))
     if count <= 1:
         work(list(chunks))
         return
-    jobs = [_pool().submit(work, list(chunks[i::count])) for i in range(1, count)]
+    claims = _Claims(chunks)
+    jobs = [_pool().submit(work, claims) for _ in range(1, count)]
     try:
-        work(list(chunks[0::count]))
+        work(claims)
     finally:
         for job in jobs:
-            job.result()
+            if not job.cancel():
+                job.result()

@@ -32,6 +32,8 @@ the contract). Memory: the output plus a few chunk buffers per thread.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -163,7 +165,7 @@ def _chunks(
     plan: ConvPlan,
     out: np.ndarray,
     consts: tuple[np.ndarray, np.ndarray, np.ndarray],
-    chunks: list[tuple[int, int]],
+    chunks: Iterable[tuple[int, int]],
     rows: int,
     tx: int,
 ) -> None:
