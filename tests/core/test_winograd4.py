@@ -135,6 +135,29 @@ def test_chunks_agree_with_one_chunk(tile_bytes: Any, mode: str) -> None:
     assert_close(conv(x, w, method="winograd4", tile_bytes=tile_bytes, **kw), conv_ref(x, w, **kw))
 
 
+WIDE_ZERO_PADDINGS = [[[1, 3], [6, 2]], [[0, 2], [0, 9]], [[4, 0], [3, 0]]]
+
+
+@pytest.mark.parametrize(
+    ("mode", "padding"),
+    [(mode, pad) for mode in PADDING_MODES for pad in (0, 1)]
+    + [("zeros", pad) for pad in WIDE_ZERO_PADDINGS],
+)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "integer"])
+def test_one_block_row_chunks_agree(mode: str, padding: Any, layout: str) -> None:
+    """Chunks of one block row inside the input, at its edges and in the padding: wide zero
+    paddings (several padded block columns), every mode, a strided input and a cast."""
+    x, w = operands(3, 2, (30, 37), seed=11)
+    if layout == "transposed":
+        x = np.ascontiguousarray(x.transpose(0, 2, 1)).transpose(0, 2, 1)
+    elif layout == "integer":
+        x = np.round(x * 4).astype(np.int16)
+    kw = {"padding": padding, "padding_mode": mode}
+    out = conv(x, w, method="winograd4", tile_bytes=1, **kw)
+    assert_close(out, conv_ref(x, w, **kw))
+    np.testing.assert_allclose(out, conv(x, w, method="winograd4", **kw), rtol=1e-12, atol=1e-12)
+
+
 def test_one_thread_and_several_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     x, w = operands(5, 3, (40, 21), dtype=np.float32, seed=2)
     runs = []
@@ -180,11 +203,14 @@ def test_float32_deep_layers_within_contract(channels: int, filters: int) -> Non
     fg=st.integers(1, 3),
     groups=st.sampled_from([1, 2]),
     mode=st.sampled_from(PADDING_MODES),
+    tile_bytes=st.sampled_from([None, 1]),
 )
 def test_property_equals_oracle(
-    data: st.DataObject, rows: int, cols: int, cg: int, fg: int, groups: int, mode: str
+    data: st.DataObject, rows: int, cols: int, cg: int, fg: int, groups: int, mode: str,
+    tile_bytes: int | None,
 ) -> None:
-    """Any output size, padding (as pairs, within what the mode allows) and group split
+    """Any output size, padding (as pairs, within what the mode allows), group split and chunk
+    size
     (float64: in float32 a single output that cancels can differ by more than 1e-5 of itself,
     see the module doc; float32 is covered on deep layers above)."""
     limit = 2 if mode == "zeros" else 1
@@ -193,7 +219,8 @@ def test_property_equals_oracle(
     seed = data.draw(st.integers(0, 2**16))
     x, w = operands(cg * groups, fg * groups, side, groups=groups, seed=seed)
     kw = {"padding": pads, "padding_mode": mode, "groups": groups}
-    assert_close(conv(x, w, method="winograd4", **kw), conv_ref(x, w, **kw))
+    out = conv(x, w, method="winograd4", tile_bytes=tile_bytes, **kw)
+    assert_close(out, conv_ref(x, w, **kw))
 
 
 @pytest.mark.parametrize(
