@@ -52,3 +52,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if _names_one_file(list(getattr(config.option, "file_or_dir", None) or [])):
         return 0
     return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave conftest.py files out of collection: pytest loads them itself, and they hold no tests.
+
+    ``--doctest-modules`` (addopts) would otherwise import every conftest.py again as a module
+    named after its basename, ``conftest``, though none of them is in a package. When two of them
+    were loaded for the paths given (``pytest tests/rooms tests/e2e/test_rooms.py``), that name
+    belongs to the last one, and importing the other failed: "import file mismatch".
+    """
+    return True if collection_path.name == "conftest.py" else None

@@ -3,7 +3,8 @@
 // checked against the server's own value for that cell. Pure computation first, painter below.
 import { describe, taps2d } from "../geometry.js";
 import { fmt, t } from "../i18n.js";
-import { el, grid, kernelSlice, maxAbs } from "./grids.js";
+import { el } from "../dom.js";
+import { grid, kernelSlice, maxAbs } from "./grids.js";
 
 const pair = (v) => (Array.isArray(v) ? v.map(Number) : [Number(v), Number(v)]);
 
@@ -141,7 +142,7 @@ const num = (testid, value, digits = 4) => el("b", { "data-testid": testid, "dat
 const op = (text) => el("span", { class: "math-op", "aria-hidden": "true", text });
 
 function block(label, content) {
-  return el("div", { class: "math-block" }, el("span", { class: "label", text: label }), content);
+  return el("div", { class: "math-block" }, [el("span", { class: "label", text: label }), content]);
 }
 
 /** Rows of 8 for a long vector, so 64 values read as an 8×8 table of indices 0..63. */
@@ -149,9 +150,9 @@ const rows8 = (v) => Array.from({ length: Math.ceil(v.length / 8) }, (_, i) => v
 
 function check(info) {
   const ok = Math.abs(info.result - info.server) <= 1e-4 * Math.max(1, Math.abs(info.server));
-  return el("p", { class: `dg-check ${ok ? "ok" : "bad"}`, "data-testid": "math-check" },
+  return el("p", { class: `dg-check ${ok ? "ok" : "bad"}`, "data-testid": "math-check" }, [
     `${t("dg.math.server")}: `, num("math-server", info.server),
-    ` — ${t(ok ? "dg.math.agree" : "dg.math.differ")} ${ok ? "✓" : "✗"}`);
+    ` — ${t(ok ? "dg.math.agree" : "dg.math.differ")} ${ok ? "✓" : "✗"}`]);
 }
 
 export function titleOf(info) {
@@ -165,8 +166,8 @@ export function paintCell(root, info) {
   root.replaceChildren();
   root.dataset.kind = info.kind;
   if (info.kind === "input") {
-    root.append(el("p", { class: "math-total" }, t("dg.math.input", {
-      p: info.pixel, scale: fmt(info.scale, 4), v: "" }), num("math-result", info.value)));
+    root.append(el("p", { class: "math-total" }, [t("dg.math.input", {
+      p: info.pixel, scale: fmt(info.scale, 4), v: "" }), num("math-result", info.value)]));
     return;
   }
   if (info.kind === "conv") paintConv(root, info);
@@ -181,7 +182,7 @@ function paintConv(root, info) {
   const rows = el("div", { class: `dg-math-rows${many ? " many" : ""}` });
   for (const ch of info.channels) {
     const wmax = maxAbs(ch.kernel);
-    const row = el("div", { class: "math-row", "data-testid": "math-channel", "data-channel": ch.ch },
+    const row = el("div", { class: "math-row", "data-testid": "math-channel", "data-channel": ch.ch }, [
       block(many ? t("dg.math.window", { layer: info.beforeName, ch: ch.ch }) : t("dg.math.window1", { layer: info.beforeName }),
         grid(ch.window, { cell: (v) => (v === null ? { text: "0", cls: "padded", title: t("dg.math.padded") } : {}) },
           { "data-testid": "math-window" })),
@@ -190,9 +191,9 @@ function paintConv(root, info) {
       op("="),
       block(t("dg.math.products"), grid(ch.products, {}, { "data-testid": "math-products" })),
       op("→"),
-      el("span", { class: "math-sum" }, `${t("dg.math.channel_sum")} = `,
-        el("span", { "data-testid": "math-channel-sum", "data-value": String(ch.sum), text: fmt(ch.sum, 3) })),
-    );
+      el("span", { class: "math-sum" }, [`${t("dg.math.channel_sum")} = `,
+        el("span", { "data-testid": "math-channel-sum", "data-value": String(ch.sum), text: fmt(ch.sum, 3) })]),
+    ]);
     rows.append(row);
   }
   root.append(rows);
@@ -214,35 +215,35 @@ function paintPool(root, info) {
   const [r0, c0] = info.origin;
   const label = t("dg.math.pool", { layer: info.beforeName, ch: info.channel, r0, r1: r0 + info.window.length - 1,
                                     c0, c1: c0 + info.window[0].length - 1 });
-  root.append(el("div", { class: "math-row" },
+  root.append(el("div", { class: "math-row" }, [
     block(label, grid(info.window, {
       cell: (v, r, c) => (info.at && r === info.at[0] && c === info.at[1] ? { cls: "win" } : {}),
     }, { "data-testid": "math-window" })),
     op("→"),
-    el("span", { class: "math-sum" }, `${t("dg.math.pool.pick")} = `, num("math-result", info.result))));
+    el("span", { class: "math-sum" }, [`${t("dg.math.pool.pick")} = `, num("math-result", info.result)])]));
 }
 
 function paintFlatten(root, info) {
   const [r, c, ch] = info.from;
   const [, W, C] = info.shape;
-  root.append(el("p", { class: "math-total" },
+  root.append(el("p", { class: "math-total" }, [
     t("dg.math.flatten", { i: info.coords[0], layer: info.beforeName, r, c, ch, w: W, cc: C }), el("br"),
-    `${t("dg.math.result")}: `, num("math-result", info.result)));
+    `${t("dg.math.result")}: `, num("math-result", info.result)]));
 }
 
 function paintDense(root, info) {
   const k = info.unit;
-  root.append(el("div", { class: "math-row dg-dense-row" },
+  root.append(el("div", { class: "math-row dg-dense-row" }, [
     block(t("dg.math.dense.inputs"), grid(rows8(info.inputs), {}, { "data-testid": "math-window" })),
     op("×"),
     block(t("dg.math.dense.weights", { k }), grid(rows8(info.weights), {}, { "data-testid": "math-kernel" })),
     op("="),
-    block(t("dg.math.dense.products"), grid(rows8(info.products), {}, { "data-testid": "math-products" }))));
-  const total = el("div", { class: "math-total", "data-testid": "math-total" },
+    block(t("dg.math.dense.products"), grid(rows8(info.products), {}, { "data-testid": "math-products" }))]));
+  const total = el("div", { class: "math-total", "data-testid": "math-total" }, [
     el("span", { text: `${t("dg.math.sum")}: ` }), num("math-sum", info.sum), el("br"),
     el("span", { text: `${t("dg.math.bias")}: ` }), num("math-bias", info.bias), el("br"),
     el("span", { text: `${t("dg.math.logit", { k })}: ${terms([info.sum, info.bias], 4)} = ` }),
-    num("math-value", info.value));
+    num("math-value", info.value)]);
   if (info.activation === "softmax") {
     const logits = grid([info.logits], {
       cell: (v, r, c) => (c === k ? { cls: "win" } : {}),

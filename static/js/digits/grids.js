@@ -1,19 +1,7 @@
 // Small dumb painters shared by the digits views: grids of numbers whose cells are tinted by a
-// colorizer, the number format that fits a cell, and element creation.
+// colorizer, and the number format that fits a cell.
+import { el } from "../dom.js";
 import { fmt, getLang } from "../i18n.js";
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k === "style") node.style.cssText = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 /** A value short enough for a map cell: 2 decimals below 10, 1 up to 100, none beyond. */
 export function short(v) {

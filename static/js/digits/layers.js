@@ -2,7 +2,8 @@
 // line in rows of 16, the ten outputs of the last layer. A dumb painter: build() lays out the
 // articles once per model, paint() only rewrites numbers, tints and the selection marks.
 import { fmt, t } from "../i18n.js";
-import { el, paintGrid } from "./grids.js";
+import { el } from "../dom.js";
+import { paintGrid } from "./grids.js";
 
 const VECTOR_COLS = 8; // 64 values read as 8 rows of 8, as in the dense arithmetic
 const count = (n) => n.toLocaleString(document.documentElement.lang === "ru" ? "ru-RU" : "en-US");
@@ -79,18 +80,18 @@ export class LayerView {
         const fig = el("figure", { class: `dg-map${m.ch === null ? " dg-map-vector" : ""}` });
         if (layer.spec?.type === "Dense") {
           const heads = el("div", { class: "dg-grid dg-digit-heads", "aria-hidden": "true", style: `--cols: ${layer.shape[0]}` },
-            ...Array.from({ length: layer.shape[0] }, (_, d) => el("span", { class: "dg-cell", text: String(d) })));
+            Array.from({ length: layer.shape[0] }, (_, d) => el("span", { class: "dg-cell", text: String(d) })));
           fig.append(heads);
         }
         fig.append(g, el("figcaption", { class: "caption", text: label }));
         box.append(fig);
       }
-      const article = el("article", { class: "dg-layer", "data-layer": layer.name },
-        el("header", { class: "dg-layer-head" },
+      const article = el("article", { class: "dg-layer", "data-layer": layer.name }, [
+        el("header", { class: "dg-layer-head" }, [
           el("h3", { class: "dg-layer-name", text: layer.name === "input" ? t("dg.layer.input") : layer.name }),
           el("span", { class: "dg-layer-what", text: what(layer.spec, layer.before) }),
-          el("span", { class: "dg-layer-meta", "data-testid": "layer-meta" })),
-        box);
+          el("span", { class: "dg-layer-meta", "data-testid": "layer-meta" })]),
+        box]);
       return article;
     }));
   }

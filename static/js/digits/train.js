@@ -4,7 +4,8 @@
 import * as api from "../api.js";
 import { fmt, t } from "../i18n.js";
 import { lineChart } from "./charts.js";
-import { el, grid, kernelSlice, maxAbs } from "./grids.js";
+import { el } from "../dom.js";
+import { grid, kernelSlice, maxAbs } from "./grids.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -28,9 +29,9 @@ export function paintKernels(box, kernel) {
   const filters = kernel[0][0][0].length;
   const slices = Array.from({ length: filters }, (_, f) => kernelSlice(kernel, 0, f));
   const max = maxAbs(slices);
-  box.replaceChildren(...slices.map((s, f) => el("figure", { class: "dg-kernel", "data-filter": f },
+  box.replaceChildren(...slices.map((s, f) => el("figure", { class: "dg-kernel", "data-filter": f }, [
     grid(s, { max }, { "data-testid": "live-kernel" }),
-    el("figcaption", { class: "caption", text: `#${f}` }))));
+    el("figcaption", { class: "caption", text: `#${f}` })])));
 }
 
 export class Trainer {
@@ -177,12 +178,12 @@ export class Trainer {
     const m = this.run?.confusion;
     const table = $("confusion-matrix");
     if (!m) return;
-    const head = el("tr", {}, el("th", { scope: "col", class: "dg-corner" },
-      el("span", { text: `${t("dg.confusion.true")} ↓ ${t("dg.confusion.pred")} →` })),
-      ...m.map((_, p) => el("th", { scope: "col", text: String(p) })));
+    const head = el("tr", {}, [el("th", { scope: "col", class: "dg-corner" },
+      [el("span", { text: `${t("dg.confusion.true")} ↓ ${t("dg.confusion.pred")} →` })]),
+      ...m.map((_, p) => el("th", { scope: "col", text: String(p) }))]);
     const rows = m.map((row, tr) => {
       const total = row.reduce((a, b) => a + b, 0) || 1;
-      return el("tr", {}, el("th", { scope: "row", text: String(tr) }), ...row.map((n, p) => {
+      return el("tr", {}, [el("th", { scope: "row", text: String(tr) }), ...row.map((n, p) => {
         const share = n / total;
         const colour = tr === p ? "var(--dg-pos)" : "var(--dg-bad)";
         return el("td", {
@@ -191,9 +192,9 @@ export class Trainer {
           style: n ? `background: color-mix(in srgb, ${colour} calc(${share.toFixed(3)} * var(--dg-mix-max)), var(--surface))` : "",
           text: String(n),
         });
-      }));
+      })]);
     });
-    table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+    table.replaceChildren(el("thead", {}, [head]), el("tbody", {}, rows));
     $("confusion-box").hidden = false;
   }
 
