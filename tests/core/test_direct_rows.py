@@ -110,8 +110,8 @@ def test_chooser_runs_it_for_few_channels_many_filters() -> None:
     bias = np.arange(16, dtype=np.float32)
     assert_close(conv(x, w, padding=2, bias=bias), conv_ref(x, w, padding=2, bias=bias))
     assert conv_method(x, w, padding=2, stride=2) == "im2col"  # strided: not this path
-    assert conv_method(np.zeros((16, 40, 40)), np.zeros((16, 16, 3, 3))) == "direct"
-    plan16 = make_plan(np.zeros((16, 40, 40)), np.zeros((16, 16, 3, 3)), bias=None, stride=1,
+    assert conv_method(np.zeros((16, 40, 40)), np.zeros((16, 16, 5, 5))) == "direct"
+    plan16 = make_plan(np.zeros((16, 40, 40)), np.zeros((16, 16, 5, 5)), bias=None, stride=1,
                        padding=0, padding_mode="zeros", dilation=1, groups=1, flip=False,
                        tile_bytes=None)
     assert direct_variant(plan16) == "gemm"  # many channels: per-tap GEMMs

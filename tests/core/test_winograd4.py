@@ -184,9 +184,11 @@ def test_integer_inputs_run_in_float64() -> None:
     assert_close(out, conv_ref(x, w, padding=1))
 
 
-@pytest.mark.parametrize(("channels", "filters"), [(64, 64), (128, 16), (256, 8)])
+@pytest.mark.parametrize(
+    ("channels", "filters"), [(16, 16), (32, 32), (16, 64), (64, 64), (128, 16), (256, 8)]
+)
 def test_float32_deep_layers_within_contract(channels: int, filters: int) -> None:
-    """Where the chooser runs it (deep layers), float32 stays within 1e-5 of float64."""
+    """Where the chooser runs it (16 to 256 channels), float32 stays within 1e-5 of float64."""
     x, w = operands(channels, filters, (21, 34), dtype=np.float32, seed=channels)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
     for padding in (0, 1):
@@ -242,11 +244,14 @@ def test_forced_where_it_cannot_run_raises(
     conv(x, w, **kw)
 
 
-def test_chooser_runs_it_on_deep_3x3_layers_only() -> None:
+def test_chooser_runs_it_on_3x3_layers_of_16_channels_and_more() -> None:
     z = np.zeros
     assert conv_method(z((64, 128, 128), np.float32), z((64, 64, 3, 3), np.float32)) == "winograd4"
     assert conv_method(z((128, 64, 64)), z((128, 128, 3, 3)), padding=1) == "winograd4"
-    assert conv_method(z((32, 128, 128)), z((32, 32, 3, 3))) != "winograd4"  # too few channels
+    assert conv_method(z((32, 128, 128)), z((32, 32, 3, 3))) == "winograd4"
+    assert conv_method(z((16, 56, 56)), z((32, 16, 3, 3)), padding=1) == "winograd4"
+    assert conv_method(z((8, 128, 128)), z((32, 8, 3, 3))) != "winograd4"  # too few channels
+    assert conv_method(z((64, 128, 128)), z((8, 64, 3, 3))) != "winograd4"  # too few filters
     assert conv_method(z((64, 16, 16)), z((64, 64, 3, 3))) != "winograd4"  # too small a map
     assert conv_method(z((512, 64, 64)), z((64, 512, 3, 3))) != "winograd4"  # too long sums
     assert conv_method(z((64, 128, 128)), z((64, 64, 3, 3)), stride=2) != "winograd4"

@@ -13,8 +13,9 @@ NumPy's OpenBLAS), recorded in bench/crossover.md; they only decide speed, never
   copies C/groups * prod(K) shifted rows once and writes the output once. So im2col wins when
   the filters outnumber the channels (`IM2COL_FILTER_RATIO`): an RGB photo through 16 filters,
   a grey one through 4. Without BLAS (the NumPy fallback) im2col wins everywhere but F*C tiny.
-- Winograd F(4x4, 3x3) (`winograd4`; 2-D, 3x3, stride 1, dilation 1) runs deep 3x3 layers
-  (`WINOGRAD4_MIN_CHANNELS`): 4x fewer multiplications, every step a BLAS product.
+- Winograd F(4x4, 3x3) (`winograd4`; 2-D, 3x3, stride 1, dilation 1) runs the 3x3 layers of
+  16 channels and filters or more (`WINOGRAD4_MIN_CHANNELS`): 4x fewer multiplications, every
+  step a BLAS product.
 - Shift-and-add itself runs as axpys straight over the input for a handful of filters x
   channels (`direct_variant`, `taps`); at stride 1 with few channels and several filters as one
   GEMM per kernel row with the row's taps stacked (`ROWS_MAX_CHANNELS`, ahead of im2col); else
@@ -44,10 +45,16 @@ FFT_MIN_TAPS_MANY = 196
 IM2COL_FILTER_RATIO = 4
 """im2col when filters per group >= this many times the channels per group."""
 
-WINOGRAD4_MIN_CHANNELS = 64
-"""Channels and filters per group from which Winograd F(4x4, 3x3) (`winograd4`) runs 3x3 layers:
-measured (one thread) 0.5x shift-and-add's time on 64x128x128 through 64x64x3x3, 0.55x on
-128x128x128 through 128 filters, 0.8x on 128x64x64; at 32 x 32 it is no faster."""
+WINOGRAD4_MIN_CHANNELS = 16
+"""Channels and filters per group from which Winograd F(4x4, 3x3) (`winograd4`) runs 3x3 layers.
+Measured (one thread, CPU time, medians of 7, "same" padding; 3 Dec 2026) against the best of
+shift-and-add and im2col: 32 x 32 channels x filters 0.49-0.83x on 32..224-wide maps, 32 x 64
+0.37-0.73x, 64 x 32 0.48-0.91x, 16 x 32 0.70-0.85x, 16 x 16 0.82-1.04x; 64x128x128 through 64
+filters 0.5x, 128 x 128 0.55x. With two threads on a busy machine it is also the steady one:
+its BLAS calls are cut to stay on their thread (`winograd4.BLAS_ONE_THREAD`), while
+shift-and-add's per-tap GEMMs wait for OpenBLAS's second thread (32 x 32 on a 112-wide map:
+3.4 ms against 141 ms, load average 1.7). Below 16 channels or filters it is no faster (3 x 16
+on 64..512-wide maps: 1.0-1.4x shift-and-add's time)."""
 
 WINOGRAD4_MAX_CHANNELS = 256
 """...and up to which: its float32 error grows with the channels summed (largest error 2.8e-6

@@ -25,7 +25,7 @@ calls are cut small enough to stay on their thread (`BLAS_ONE_THREAD`). Interpol
 points 0, 1, -1, 2, -1/2: the most accurate of the sets tried in float32 (largest error 2.5e-6
 of the largest output on 64 random channels, against 6e-6 for 0, +-1, +-2, and for 0, +-1,
 +-1/2; it grows with the channels summed, 4.4e-6 at 128, and on a lone output that cancels can
-pass 1e-5 of it, which is why `choose` keeps it to deep layers; F(6x6, 3x3), 1.8 instead of
+pass 1e-5 of it, which is why `choose` runs it on at most 256 channels; F(6x6, 3x3), 1.8 instead of
 2.25 products per output, reaches 7e-6-9e-6 at 64 channels with the best points tried, too near
 the contract). Memory: the output plus a few chunk buffers per thread.
 """
