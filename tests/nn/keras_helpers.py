@@ -31,7 +31,7 @@ def expected(name: str) -> dict[str, np.ndarray]:
         return {key: npz[key] for key in npz.files}
 
 
-def read(data: bytes, filename: str | None = "model.keras", **limits: int) -> ModelFile:
+def read(data: bytes, filename: str | None = "model.keras", **limits: Any) -> ModelFile:
     return read_model(data, filename, **{**LIMITS, **limits})
 
 

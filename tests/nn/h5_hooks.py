@@ -1,0 +1,58 @@
+"""What the reader tests run in the reader's child process instead of the real HDF5 readers.
+
+These live among the tests and reach a child only through a test's own `Sandbox.run` call or a
+test's monkeypatch: the functions an upload runs are chosen by `server.nn.keras_files`' code,
+never by anything the upload sends.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import threading
+from typing import Any
+
+import numpy as np
+
+from server.nn._keras_errors import layer_error
+
+
+def echo(value: Any) -> Any:
+    return value
+
+
+def segfault(*args: Any) -> None:
+    """What libhdf5 does when a crafted file sends it past the end of a buffer."""
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def allocate(*args: Any) -> Any:
+    """A blow-up: 4 GiB at once, more than any limit the tests set (calloc'd: nothing is
+    touched, so even without a limit this would not fill the machine's memory)."""
+    return np.zeros(4 << 30, np.uint8)
+
+
+def hang(*args: Any) -> None:
+    """A loop in the library: never answers."""
+    threading.Event().wait()
+
+
+def spin_past_cpu_time(*args: Any) -> None:
+    """A loop that burns CPU under a one-second CPU limit of its own (the deadline is longer)."""
+    resource.setrlimit(resource.RLIMIT_CPU, (1, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+    while True:
+        pass
+
+
+def refuse(*args: Any) -> None:
+    raise layer_error(2, "conv2d_1", "Conv2D", "has shape [1] in the file",
+                      accepted="a file saved by Keras", code="model_file")
+
+
+def surprise(*args: Any) -> None:
+    raise LookupError("nothing the reader expected")
+
+
+def exit_quietly(*args: Any) -> None:
+    os._exit(3)

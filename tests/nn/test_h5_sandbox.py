@@ -1,0 +1,156 @@
+"""The HDF5 reader's child process: answers cross back exactly; a crash, a memory blow-up, a hang,
+a CPU spin or a surprise in the child is a clear 422 and the next file is read as usual; no free
+reader is a 503; no child outlives its call."""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import h5_hooks
+import numpy as np
+import pytest
+from keras_helpers import fixture, read
+
+from server.nn._h5_sandbox import ReaderUnavailableError, Sandbox
+from server.nn.keras_files import ModelFileError
+
+
+def readers() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == "svertka-h5-reader"]
+
+
+@pytest.fixture(autouse=True)
+def no_reader_left_behind() -> Iterator[None]:
+    yield
+    assert readers() == []
+
+
+def refused(sandbox: Sandbox, func: Any, *args: Any) -> ModelFileError:
+    with pytest.raises(ModelFileError) as caught:
+        sandbox.run(func, *args, what="model.weights.h5")
+    error = caught.value
+    assert (error.status, error.code, error.param) == (422, "model_file", "file")
+    assert str(error).startswith("`file`: model.weights.h5 ")
+    assert sandbox.running == 0
+    return error
+
+
+def still_reads(sandbox: Sandbox) -> None:
+    """The next file after a failure: the same sandbox answers, and a real model reads."""
+    assert sandbox.run(h5_hooks.echo, [1, 2]) == [1, 2]
+    assert read(fixture("chain.h5"), "chain.h5", sandbox=sandbox).total_params > 0
+
+
+def test_answer_crosses_back_as_it_was() -> None:
+    value = {"version": "3.15", "shape": (28, 28, 1), "none": None, "flag": True, "x": 1.5,
+             "layers": [{"type": "Conv2D", "kernel_size": (3, 3), "padding": "same"}],
+             "weights": {"conv2d": [np.arange(24, dtype=np.float32).reshape(2, 3, 4),
+                                    np.zeros(0, np.float32), np.full((), 2.0)]}}
+    got = Sandbox().run(h5_hooks.echo, value)
+    assert got.keys() == value.keys()
+    assert got["shape"] == (28, 28, 1) and isinstance(got["shape"], tuple)
+    assert got["layers"] == value["layers"]
+    assert isinstance(got["layers"][0]["kernel_size"], tuple)
+    for mine, theirs in zip(got["weights"]["conv2d"], value["weights"]["conv2d"], strict=True):
+        assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
+        np.testing.assert_array_equal(mine, theirs)
+        assert mine.flags.writeable  # the models' code may treat them as its own arrays
+
+
+def test_refusal_in_the_child_is_raised_here_unchanged() -> None:
+    with pytest.raises(ModelFileError) as caught:
+        Sandbox().run(h5_hooks.refuse)
+    error = caught.value
+    assert (error.status, error.code, error.param) == (422, "model_file", "layers[2]")
+    assert str(error).startswith("layer 'conv2d_1' (Conv2D, `layers[2]`): has shape [1]")
+    assert error.accepted == "a file saved by Keras"
+
+
+def test_crash_of_the_library_is_a_422_and_the_next_file_reads() -> None:
+    sandbox = Sandbox()
+    error = refused(sandbox, h5_hooks.segfault, b"\x89HDF\r\n\x1a\n")
+    assert "could not be read safely" in str(error)
+    assert "SIGSEGV" in str(error)
+    still_reads(sandbox)
+
+
+def test_memory_beyond_the_limit_is_a_422_and_the_next_file_reads() -> None:
+    sandbox = Sandbox(memory_bytes=64 << 20)
+    error = refused(sandbox, h5_hooks.allocate)
+    assert "needed more than the 64 MiB of memory" in str(error)
+    still_reads(sandbox)
+
+
+def test_hang_past_the_deadline_is_killed_and_a_422() -> None:
+    sandbox = Sandbox(seconds=0.5)
+    started = time.monotonic()
+    error = refused(sandbox, h5_hooks.hang)
+    assert time.monotonic() - started < 30  # bounded: the call does not wait for the hang
+    assert "took longer than the 0.5 s a model file may take" in str(error)
+    still_reads(sandbox)
+
+
+def test_cpu_time_past_the_limit_is_a_422() -> None:
+    error = refused(Sandbox(), h5_hooks.spin_past_cpu_time)
+    assert "used more than" in str(error)
+
+
+@pytest.mark.parametrize(("hook", "words"), [
+    (h5_hooks.surprise, "cannot be read (LookupError: nothing the reader expected)"),
+    (h5_hooks.exit_quietly, "its reader process stopped (exit code 3)"),
+])
+def test_a_surprise_in_the_child_is_a_422(hook: Any, words: str) -> None:
+    assert words in str(refused(Sandbox(), hook))
+
+
+def test_every_reader_busy_is_a_503_until_one_is_free() -> None:
+    sandbox = Sandbox(processes=1, wait=0, seconds=120)
+    outcome: list[BaseException] = []
+
+    def occupy() -> None:
+        try:
+            sandbox.run(h5_hooks.hang)
+        except ModelFileError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=occupy)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while sandbox.running == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for a condition, bounded
+    assert sandbox.running == 1
+    with pytest.raises(ReaderUnavailableError) as caught:
+        sandbox.run(h5_hooks.echo, 1)
+    assert caught.value.code == "busy"
+    assert "every model reader is busy" in caught.value.message
+    sandbox.close()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and "SIGKILL" in str(outcome[0])
+    assert sandbox.run(h5_hooks.echo, 2) == 2
+
+
+def test_a_reader_that_cannot_start_is_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoFork:
+        """A context whose processes cannot start (a host out of processes or memory)."""
+
+        Pipe = staticmethod(multiprocessing.Pipe)
+
+        def Process(self, **kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
+            return self
+
+        def start(self) -> None:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    sandbox = Sandbox()
+    monkeypatch.setattr(sandbox, "_context", NoFork())
+    with pytest.raises(ReaderUnavailableError) as caught:
+        sandbox.run(h5_hooks.echo, 1)
+    assert caught.value.code == "unavailable"
+    monkeypatch.undo()
+    assert sandbox.run(h5_hooks.echo, 1) == 1
