@@ -2,11 +2,13 @@
 
 libhdf5 is C code parsing bytes that an uploader chose: a crafted file can crash it, make it
 allocate without bound or loop, and h5py serializes every call behind one lock per process. So
-every function that touches h5py runs in `Sandbox.run`: in a fresh process forked from a fork
-server that has already imported NumPy, h5py and the Keras reader (so a file costs a fork, not a
-Python start), its address space and CPU time capped with `resource` and core dumps off, and a
-wall-clock deadline that the parent enforces by killing it. A process per file rather than a kept
-one: nothing a file did to the library's state can touch the next file.
+every function that touches h5py runs in `Sandbox.run`, in a child process that reads one file and
+exits: nothing a file did to the library's state can touch the next file. The child is a fresh
+interpreter (``python -m server.nn._h5_sandbox``, never a fork of the threaded server, and it
+does not depend on how the server was started) that imports NumPy, h5py and the Keras reader,
+caps its own address space and CPU time with `resource`, turns core dumps off, and says it is
+ready; the parent enforces a wall-clock deadline by killing it. One child is started ahead of
+need, so a file pays a process start only when uploads come faster than a child imports.
 
 The arguments go to the child pickled (the parent is trusted); the answer comes back as JSON and
 raw array bytes, never as a pickle, so a child that libhdf5 let a file take over still cannot
@@ -17,15 +19,21 @@ started, is `ReaderUnavailableError` (503).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import logging
 import math
-import multiprocessing
+import os
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -41,9 +49,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BYTES = 1 << 30
 DEFAULT_SECONDS = 30.0
-# imported once by the fork server, not by every child: the library and the functions that run
-PRELOAD = ["__main__", "numpy", "h5py", "server.nn.keras_files"]
+START_SECONDS = 60.0  # a child's interpreter start and imports, on a loaded machine
+# imported by each child before it is ready: the library and the functions that run there
+PRELOAD = ("numpy", "h5py", "server.nn.keras_files")
 _HEADER_BYTES = 64 << 20
+_READY = b"ready"
 
 
 class ReaderUnavailableError(RuntimeError):
@@ -121,11 +131,14 @@ def _receive_answer(conn: Connection, max_bytes: int) -> tuple[dict[str, Any], A
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     """Cap the address space at what the process holds now plus ``memory_bytes``, the CPU time
-    (SIGXCPU, then SIGKILL a second later), and core dumps (none: a crash leaves no file)."""
+    at what it used so far plus ``cpu_seconds`` (SIGXCPU, then SIGKILL a second later), and core
+    dumps (none: a crash leaves no file)."""
     with open("/proc/self/statm", encoding="ascii") as statm:
-        now = int(statm.read().split()[0]) * resource.getpagesize()
-    for which, soft, hard in ((resource.RLIMIT_AS, now + memory_bytes, now + memory_bytes),
-                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = math.ceil(usage.ru_utime + usage.ru_stime) + cpu_seconds
+    for which, soft, hard in ((resource.RLIMIT_AS, mapped + memory_bytes, mapped + memory_bytes),
+                              (resource.RLIMIT_CPU, cpu, cpu + 1),
                               (resource.RLIMIT_CORE, 0, 0)):
         ceiling = resource.getrlimit(which)[1]
         if ceiling != resource.RLIM_INFINITY:
@@ -133,10 +146,19 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def _child(conn: Connection, memory_bytes: int, cpu_seconds: int) -> None:
+def _child(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
+    """The child's whole life: imports, limits, ready, one call, its answer."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    conn = Connection(fd)
     _limit(memory_bytes, cpu_seconds)
+    conn.send_bytes(_READY)
     try:
+        sys.path[:] = conn.recv()  # the parent's, so that the function imports the same way
         func, args = conn.recv()
+    except EOFError:
+        return  # a spare the parent no longer needs
+    try:
         _send_answer(conn, "ok", func(*args))
     except ModelFileError as error:
         _send_answer(conn, "refused", error.to_dict())
@@ -156,21 +178,71 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+class _Reader:
+    """One child process, started ahead of its file and used for that file only."""
+
+    def __init__(self, executable: str, memory_bytes: int, cpu_seconds: int) -> None:
+        ours, theirs = socket.socketpair()
+        # the parent's import path, and one BLAS thread: the child multiplies nothing
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
+        try:
+            self.process = subprocess.Popen(
+                [executable, "-m", __name__, str(theirs.fileno()), str(memory_bytes),
+                 str(cpu_seconds)], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                env=env)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # ours alone: the child's end closing is how its death shows
+        self.conn = Connection(ours.detach())
+
+    def ready(self, timeout: float) -> bool:
+        """Wait until the child has imported and limited itself; False if it died first."""
+        try:
+            return self.conn.poll(timeout) and self.conn.recv_bytes(len(_READY)) == _READY
+        except (EOFError, OSError):
+            return False
+
+    def exit_code(self, timeout: float) -> int | None:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        self.conn.close()
+        if self.process.poll() is None:  # late, a spare, or still exiting after its answer
+            self.process.kill()
+        self.process.wait()
+
+
+def _stop_all(spare: list[_Reader], running: set[_Reader]) -> None:
+    for reader in spare:
+        reader.stop()
+    for reader in running:
+        reader.process.kill()
+
+
 class Sandbox:
     """Runs HDF5-reading functions in limited child processes, ``processes`` at a time.
 
     Parameters
     ----------
     memory_bytes : int
-        Memory a child may take beyond what it holds when it starts (its address space is capped).
+        Memory a child may take beyond what it holds when ready (its address space is capped).
     seconds : float
-        Wall-clock time a child may take; then it is killed. Its CPU time is capped a second later.
+        Wall-clock time a call may take in its child; then the child is killed. The child's CPU
+        time is capped a second later.
     processes : int
-        Children at once; a further call waits for one to finish.
+        Children reading at once; a further call waits for one to finish.
     wait : float, optional
         How long a call waits for a free child before it is a 503 (default ``seconds``: any
         child finishes within that, so only a queue longer than ``processes`` is refused).
     """
+
+    executable = sys.executable
 
     def __init__(self, *, memory_bytes: int = DEFAULT_MEMORY_BYTES,
                  seconds: float = DEFAULT_SECONDS, processes: int = 2,
@@ -180,11 +252,10 @@ class Sandbox:
         self.processes = processes
         self.wait = seconds if wait is None else wait
         self._slots = threading.BoundedSemaphore(processes)
-        self._running: set[multiprocessing.process.BaseProcess] = set()
         self._lock = threading.Lock()
-        self._context = multiprocessing.get_context("forkserver")
-        # a no-op once the fork server runs: it is one per process, started by the first reader
-        self._context.set_forkserver_preload(PRELOAD)
+        self._spare: list[_Reader] = []  # at most one, started when the last one was taken
+        self._running: set[_Reader] = set()
+        self._finalizer = weakref.finalize(self, _stop_all, self._spare, self._running)
 
     @property
     def running(self) -> int:
@@ -208,50 +279,60 @@ class Sandbox:
             self._slots.release()
 
     def close(self) -> None:
-        """Kill every child still reading (their callers get a `ModelFileError`)."""
+        """Stop the spare child and every child still reading (their callers get a 422)."""
         with self._lock:
-            running = list(self._running)
-        for process in running:
-            process.kill()
+            spare, running = list(self._spare), list(self._running)
+            self._spare.clear()
+        for reader in spare:
+            reader.stop()
+        for reader in running:  # its caller sees it die and cleans up after it
+            reader.process.kill()
 
-    def _start(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(  # type: ignore[attr-defined]
-            target=_child, args=(theirs, self.memory_bytes, math.ceil(self.seconds) + 1),
-            name="svertka-h5-reader", daemon=True)
+    def _start(self) -> _Reader:
         try:
-            process.start()
+            return _Reader(self.executable, self.memory_bytes, math.ceil(self.seconds) + 1)
         except OSError as err:
-            ours.close()
             log.warning("a model reader process could not start: %s", err)
             raise ReaderUnavailableError(
                 "no model reader process could be started right now; try again in "
                 f"{ReaderUnavailableError.retry_after} s", code="unavailable") from err
-        finally:
-            theirs.close()  # ours alone: the child's end closing is how its death shows
+
+    def _take(self) -> _Reader:
+        """The spare child (or a new one when there is none, or it died), and a new spare."""
         with self._lock:
-            self._running.add(process)
-        return process, ours
+            reader = self._spare.pop() if self._spare else None
+            if reader is not None and reader.process.poll() is not None:
+                reader.stop()
+                reader = None
+            reader = reader or self._start()
+            self._running.add(reader)
+            with contextlib.suppress(ReaderUnavailableError):  # the next call starts its own
+                self._spare.append(self._start())
+        return reader
 
     def _run(self, func: Callable[..., T], args: tuple[Any, ...], what: str) -> T:
-        deadline = time.monotonic() + self.seconds
-        process, conn = self._start()
+        reader = self._take()
         header: dict[str, Any] = {"status": "late"}
         value: Any = None
         try:
+            if not reader.ready(START_SECONDS):
+                log.warning("a model reader process did not start (exit code %s)",
+                            reader.exit_code(0))
+                raise ReaderUnavailableError(
+                    "no model reader process could be started right now; try again in "
+                    f"{ReaderUnavailableError.retry_after} s", code="unavailable")
+            deadline = time.monotonic() + self.seconds
             try:
-                conn.send((func, args))
-                if conn.poll(max(0.0, deadline - time.monotonic())):
-                    header, value = _receive_answer(conn, self.memory_bytes)
+                reader.conn.send(sys.path)
+                reader.conn.send((func, args))
+                if reader.conn.poll(max(0.0, deadline - time.monotonic())):
+                    header, value = _receive_answer(reader.conn, self.memory_bytes)
             except (EOFError, OSError, ValueError, KeyError, TypeError) as err:
-                raise self._died(process, what, deadline) from err
+                raise self._died(reader, what, deadline) from err
         finally:
-            conn.close()
-            if process.is_alive():  # late, or still exiting after its answer
-                process.kill()
-            process.join()
+            reader.stop()
             with self._lock:
-                self._running.discard(process)
+                self._running.discard(reader)
         status = header.get("status")
         if status == "late":
             raise self._refusal(what, f"reading it took longer than the {self.seconds:g} s a "
@@ -268,10 +349,8 @@ class Sandbox:
                     header.get("trace", ""))
         raise damaged(f"{what} cannot be read ({value})")
 
-    def _died(self, process: multiprocessing.process.BaseProcess, what: str,
-              deadline: float) -> ModelFileError:
-        process.join(max(0.0, deadline - time.monotonic()))
-        code = process.exitcode
+    def _died(self, reader: _Reader, what: str, deadline: float) -> ModelFileError:
+        code = reader.exit_code(max(0.0, deadline - time.monotonic()))
         if code is None:
             reason = "its reader answered something unreadable"
         elif code == -signal.SIGXCPU:
@@ -289,3 +368,7 @@ class Sandbox:
         return damaged(f"{what} could not be read safely: {reason}; the file is damaged or "
                        "crafted to harm the reader (it was read apart from the server, which is "
                        "unaffected)")
+
+
+if __name__ == "__main__":
+    _child(*(int(arg) for arg in sys.argv[1:4]))

@@ -74,6 +74,10 @@ class ModelStore:
         self._cache.get_or_make(model_id, lambda: model, _size)
         return model_id, model
 
+    def close(self) -> None:
+        """Stop the reader processes (the spare one waiting for the next file)."""
+        self.sandbox.close()
+
     def get(self, model_id: str) -> ModelFile:
         """The model stored under ``model_id``; raises `ModelNotFoundError`."""
         try:

@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _freeze_startup_objects()
         yield
         await app.state.rooms.close()
+        app.state.models.close()
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,

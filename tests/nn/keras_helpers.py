@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -82,3 +83,22 @@ def layer_config(model: dict[str, Any], name: str) -> dict[str, Any]:
         if entry["config"].get("name") == name:
             return entry["config"]
     raise KeyError(name)
+
+
+def reader_pids() -> set[int]:
+    """Our children that are HDF5 reader processes (from /proc: what is alive, not what is
+    tracked), but for the spare of the shared default sandbox, which lives as long as we do."""
+    from server.nn import keras_files
+
+    pids = set()
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"server.nn._h5_sandbox" in command:
+            pids.add(int(entry.name))
+    return pids - {r.process.pid for r in keras_files._DEFAULT_SANDBOX._spare}

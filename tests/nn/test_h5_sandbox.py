@@ -4,30 +4,36 @@ reader is a 503; no child outlives its call."""
 
 from __future__ import annotations
 
-import errno
-import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import h5_hooks
 import numpy as np
 import pytest
-from keras_helpers import fixture, read
+from keras_helpers import fixture, read, reader_pids
 
 from server.nn._h5_sandbox import ReaderUnavailableError, Sandbox
 from server.nn.keras_files import ModelFileError
 
 
-def readers() -> list[multiprocessing.process.BaseProcess]:
-    return [p for p in multiprocessing.active_children() if p.name == "svertka-h5-reader"]
+@pytest.fixture
+def make_sandbox() -> Iterator[Any]:
+    """``make_sandbox(**options)``; at the end every child it started is gone, spare included."""
+    before = reader_pids()
+    made: list[Sandbox] = []
 
+    def make(**options: Any) -> Sandbox:
+        made.append(Sandbox(**options))
+        return made[-1]
 
-@pytest.fixture(autouse=True)
-def no_reader_left_behind() -> Iterator[None]:
-    yield
-    assert readers() == []
+    yield make
+    for sandbox in made:
+        assert sandbox.running == 0
+        sandbox.close()
+    assert reader_pids() - before == set()
 
 
 def refused(sandbox: Sandbox, func: Any, *args: Any) -> ModelFileError:
@@ -46,12 +52,12 @@ def still_reads(sandbox: Sandbox) -> None:
     assert read(fixture("chain.h5"), "chain.h5", sandbox=sandbox).total_params > 0
 
 
-def test_answer_crosses_back_as_it_was() -> None:
+def test_answer_crosses_back_as_it_was(make_sandbox: Any) -> None:
     value = {"version": "3.15", "shape": (28, 28, 1), "none": None, "flag": True, "x": 1.5,
              "layers": [{"type": "Conv2D", "kernel_size": (3, 3), "padding": "same"}],
              "weights": {"conv2d": [np.arange(24, dtype=np.float32).reshape(2, 3, 4),
                                     np.zeros(0, np.float32), np.full((), 2.0)]}}
-    got = Sandbox().run(h5_hooks.echo, value)
+    got = make_sandbox().run(h5_hooks.echo, value)
     assert got.keys() == value.keys()
     assert got["shape"] == (28, 28, 1) and isinstance(got["shape"], tuple)
     assert got["layers"] == value["layers"]
@@ -62,41 +68,41 @@ def test_answer_crosses_back_as_it_was() -> None:
         assert mine.flags.writeable  # the models' code may treat them as its own arrays
 
 
-def test_refusal_in_the_child_is_raised_here_unchanged() -> None:
+def test_refusal_in_the_child_is_raised_here_unchanged(make_sandbox: Any) -> None:
     with pytest.raises(ModelFileError) as caught:
-        Sandbox().run(h5_hooks.refuse)
+        make_sandbox().run(h5_hooks.refuse)
     error = caught.value
     assert (error.status, error.code, error.param) == (422, "model_file", "layers[2]")
     assert str(error).startswith("layer 'conv2d_1' (Conv2D, `layers[2]`): has shape [1]")
     assert error.accepted == "a file saved by Keras"
 
 
-def test_crash_of_the_library_is_a_422_and_the_next_file_reads() -> None:
-    sandbox = Sandbox()
+def test_crash_of_the_library_is_a_422_and_the_next_file_reads(make_sandbox: Any) -> None:
+    sandbox = make_sandbox()
     error = refused(sandbox, h5_hooks.segfault, b"\x89HDF\r\n\x1a\n")
     assert "could not be read safely" in str(error)
     assert "SIGSEGV" in str(error)
     still_reads(sandbox)
 
 
-def test_memory_beyond_the_limit_is_a_422_and_the_next_file_reads() -> None:
-    sandbox = Sandbox(memory_bytes=64 << 20)
+def test_memory_beyond_the_limit_is_a_422_and_the_next_file_reads(make_sandbox: Any) -> None:
+    sandbox = make_sandbox(memory_bytes=64 << 20)
     error = refused(sandbox, h5_hooks.allocate)
     assert "needed more than the 64 MiB of memory" in str(error)
     still_reads(sandbox)
 
 
-def test_hang_past_the_deadline_is_killed_and_a_422() -> None:
-    sandbox = Sandbox(seconds=0.5)
+def test_hang_past_the_deadline_is_killed_and_a_422(make_sandbox: Any) -> None:
+    sandbox = make_sandbox(seconds=1)
     started = time.monotonic()
     error = refused(sandbox, h5_hooks.hang)
     assert time.monotonic() - started < 30  # bounded: the call does not wait for the hang
-    assert "took longer than the 0.5 s a model file may take" in str(error)
+    assert "took longer than the 1 s a model file may take" in str(error)
     still_reads(sandbox)
 
 
-def test_cpu_time_past_the_limit_is_a_422() -> None:
-    error = refused(Sandbox(), h5_hooks.spin_past_cpu_time)
+def test_cpu_time_past_the_limit_is_a_422(make_sandbox: Any) -> None:
+    error = refused(make_sandbox(), h5_hooks.spin_past_cpu_time)
     assert "used more than" in str(error)
 
 
@@ -104,53 +110,54 @@ def test_cpu_time_past_the_limit_is_a_422() -> None:
     (h5_hooks.surprise, "cannot be read (LookupError: nothing the reader expected)"),
     (h5_hooks.exit_quietly, "its reader process stopped (exit code 3)"),
 ])
-def test_a_surprise_in_the_child_is_a_422(hook: Any, words: str) -> None:
-    assert words in str(refused(Sandbox(), hook))
+def test_a_surprise_in_the_child_is_a_422(make_sandbox: Any, hook: Any, words: str) -> None:
+    assert words in str(refused(make_sandbox(), hook))
 
 
-def test_every_reader_busy_is_a_503_until_one_is_free() -> None:
-    sandbox = Sandbox(processes=1, wait=0, seconds=120)
+def test_every_reader_busy_is_a_503_until_one_is_free(make_sandbox: Any,
+                                                      tmp_path: Path) -> None:
+    sandbox = make_sandbox(processes=1, wait=0, seconds=120)
+    started = tmp_path / "started"
     outcome: list[BaseException] = []
 
     def occupy() -> None:
         try:
-            sandbox.run(h5_hooks.hang)
+            sandbox.run(h5_hooks.hang, started)
         except ModelFileError as err:
             outcome.append(err)
 
     thread = threading.Thread(target=occupy)
     thread.start()
-    deadline = time.monotonic() + 60
-    while sandbox.running == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)  # waiting for a condition, bounded
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for a condition (the child is reading), bounded
     assert sandbox.running == 1
     with pytest.raises(ReaderUnavailableError) as caught:
         sandbox.run(h5_hooks.echo, 1)
     assert caught.value.code == "busy"
     assert "every model reader is busy" in caught.value.message
-    sandbox.close()
+    sandbox.close()  # the hanging child is killed; its caller gets the usual 422
     thread.join(60)
     assert not thread.is_alive()
     assert len(outcome) == 1 and "SIGKILL" in str(outcome[0])
     assert sandbox.run(h5_hooks.echo, 2) == 2
 
 
-def test_a_reader_that_cannot_start_is_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
-    class NoFork:
-        """A context whose processes cannot start (a host out of processes or memory)."""
-
-        Pipe = staticmethod(multiprocessing.Pipe)
-
-        def Process(self, **kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
-            return self
-
-        def start(self) -> None:
-            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
-
-    sandbox = Sandbox()
-    monkeypatch.setattr(sandbox, "_context", NoFork())
+def test_a_reader_that_cannot_start_is_a_503(make_sandbox: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = make_sandbox()
+    monkeypatch.setattr(sandbox, "executable", "/nonexistent/python3")
     with pytest.raises(ReaderUnavailableError) as caught:
         sandbox.run(h5_hooks.echo, 1)
     assert caught.value.code == "unavailable"
     monkeypatch.undo()
     assert sandbox.run(h5_hooks.echo, 1) == 1
+
+
+def test_a_spare_that_died_waiting_is_replaced(make_sandbox: Any) -> None:
+    sandbox = make_sandbox()
+    assert sandbox.run(h5_hooks.echo, 1) == 1
+    (spare,) = sandbox._spare
+    spare.process.kill()
+    spare.process.wait()
+    assert sandbox.run(h5_hooks.echo, 2) == 2
