@@ -2,13 +2,13 @@
 
 libhdf5 is C code parsing bytes that an uploader chose: a crafted file can crash it, make it
 allocate without bound or loop, and h5py serializes every call behind one lock per process. So
-every function that touches h5py runs in `Sandbox.run`, in a child process that reads one file and
-exits: nothing a file did to the library's state can touch the next file. The child is a fresh
-interpreter (``python -m server.nn._h5_sandbox``, never a fork of the threaded server, and it
-does not depend on how the server was started) that imports NumPy, h5py and the Keras reader,
-caps its own address space and CPU time with `resource`, turns core dumps off, and says it is
-ready; the parent enforces a wall-clock deadline by killing it. One child is started ahead of
-need, so a file pays a process start only when uploads come faster than a child imports.
+every function that touches h5py runs in `Sandbox.run`, in a process that reads that one file and
+exits: nothing a file did to the library's state can touch the next file. Those processes are
+forked by a zygote, a fresh interpreter (``python -m server.nn._h5_sandbox``, never a fork of the
+threaded server, whatever started the server) that has imported NumPy, h5py and the Keras reader
+once, so a file costs a fork, not a Python start. Each child caps its own address space and CPU
+time with `resource` and turns core dumps off; the parent enforces a wall-clock deadline by
+killing it; the zygote reaps it and reports how it ended.
 
 The arguments go to the child pickled (the parent is trusted); the answer comes back as JSON and
 raw array bytes, never as a pickle, so a child that libhdf5 let a file take over still cannot
@@ -26,8 +26,10 @@ import logging
 import math
 import os
 import resource
+import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -49,8 +51,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BYTES = 1 << 30
 DEFAULT_SECONDS = 30.0
-START_SECONDS = 60.0  # a child's interpreter start and imports, on a loaded machine
-# imported by each child before it is ready: the library and the functions that run there
+START_SECONDS = 60.0  # the zygote's interpreter start and imports, on a loaded machine
+# imported by the zygote, so that its children have them: the library and what runs there
 PRELOAD = ("numpy", "h5py", "server.nn.keras_files")
 _HEADER_BYTES = 64 << 20
 _READY = b"ready"
@@ -107,8 +109,11 @@ def _send_answer(conn: Connection, status: str, value: Any = None, **extra: Any)
 
 def _receive_answer(conn: Connection, max_bytes: int) -> tuple[dict[str, Any], Any]:
     """The header and the value, each array checked against its declared size and ``max_bytes``
-    (a child can hold no more than its memory limit, whatever its header says)."""
+    (a child can hold no more than its memory limit, whatever its header says). A header that
+    is the zygote's news of the child's exit (``{"exit": code}``) comes back as it is."""
     header = json.loads(conn.recv_bytes(_HEADER_BYTES))
+    if "exit" in header:
+        return header, None
     arrays = []
     for dtype_name, shape in header["arrays"]:
         dtype = np.dtype(str(dtype_name))
@@ -127,18 +132,16 @@ def _receive_answer(conn: Connection, max_bytes: int) -> tuple[dict[str, Any], A
     return header, _unpack(header["value"], arrays)
 
 
-# ---- the child ----
+# ---- the zygote and its children ----
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     """Cap the address space at what the process holds now plus ``memory_bytes``, the CPU time
-    at what it used so far plus ``cpu_seconds`` (SIGXCPU, then SIGKILL a second later), and core
-    dumps (none: a crash leaves no file)."""
+    (SIGXCPU, then SIGKILL a second later; a fork starts at none used), and core dumps (none:
+    a crash leaves no file)."""
     with open("/proc/self/statm", encoding="ascii") as statm:
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = math.ceil(usage.ru_utime + usage.ru_stime) + cpu_seconds
     for which, soft, hard in ((resource.RLIMIT_AS, mapped + memory_bytes, mapped + memory_bytes),
-                              (resource.RLIMIT_CPU, cpu, cpu + 1),
+                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
                               (resource.RLIMIT_CORE, 0, 0)):
         ceiling = resource.getrlimit(which)[1]
         if ceiling != resource.RLIM_INFINITY:
@@ -146,19 +149,12 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def _child(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
-    """The child's whole life: imports, limits, ready, one call, its answer."""
-    for name in PRELOAD:
-        importlib.import_module(name)
-    conn = Connection(fd)
+def _read_one(conn: Connection, memory_bytes: int, cpu_seconds: int) -> None:
+    """A child's whole life: limits, one call, its answer."""
     _limit(memory_bytes, cpu_seconds)
-    conn.send_bytes(_READY)
     try:
         sys.path[:] = conn.recv()  # the parent's, so that the function imports the same way
         func, args = conn.recv()
-    except EOFError:
-        return  # a spare the parent no longer needs
-    try:
         _send_answer(conn, "ok", func(*args))
     except ModelFileError as error:
         _send_answer(conn, "refused", error.to_dict())
@@ -167,6 +163,63 @@ def _child(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
     except Exception as error:  # noqa: BLE001 - any surprise is reported, never left to kill
         _send_answer(conn, "failed", f"{type(error).__name__}: {str(error)[:300]}",
                      trace=traceback.format_exc(limit=20))
+
+
+def _note(sock: socket.socket, news: dict[str, int]) -> None:
+    """One message as `Connection.recv_bytes` reads it (a 4-byte length, then the bytes), sent
+    without waiting: a parent that stopped reading must not block the zygote."""
+    data = json.dumps(news).encode()
+    with contextlib.suppress(OSError):
+        sock.send(struct.pack("!i", len(data)) + data, socket.MSG_DONTWAIT)
+
+
+def _zygote(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
+    """Fork a child per socket the parent sends; tell each socket its child's pid, then its
+    exit code. Ends when the parent closes the control socket (or dies)."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to handle
+    control = socket.socket(fileno=fd)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the selector
+    children: dict[int, socket.socket] = {}
+    control.sendall(_READY)
+    with selectors.DefaultSelector() as selector:
+        selector.register(control, selectors.EVENT_READ)
+        selector.register(wake_r, selectors.EVENT_READ)
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is control:
+                    message, fds, _, _ = socket.recv_fds(control, 16, 1)
+                    if not message or not fds:
+                        return  # the parent is gone; running children finish under their limits
+                    sock = socket.socket(fileno=fds[0])
+                    pid = os.fork()
+                    if pid == 0:  # the child: nothing of the zygote's but its own socket
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        for other in (control.fileno(), wake_r, wake_w, selector.fileno(),
+                                      *(c.fileno() for c in children.values())):
+                            os.close(other)
+                        code = 1
+                        try:
+                            _read_one(Connection(sock.detach()), memory_bytes, cpu_seconds)
+                            code = 0
+                        finally:
+                            os._exit(code)
+                    _note(sock, {"pid": pid})
+                    children[pid] = sock
+                else:
+                    os.read(wake_r, 4096)
+                    while children:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                        if pid == 0:
+                            break
+                        sock = children.pop(pid)
+                        _note(sock, {"exit": os.waitstatus_to_exitcode(status)})
+                        sock.close()
 
 
 # ---- the parent ----
@@ -178,12 +231,12 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-class _Reader:
-    """One child process, started ahead of its file and used for that file only."""
+class _Zygote:
+    """The zygote process, seen from the server: `fork` gives a child's pid and its socket."""
 
     def __init__(self, executable: str, memory_bytes: int, cpu_seconds: int) -> None:
         ours, theirs = socket.socketpair()
-        # the parent's import path, and one BLAS thread: the child multiplies nothing
+        # the server's import path, and one BLAS thread: the children multiply nothing
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
         try:
@@ -195,34 +248,55 @@ class _Reader:
             ours.close()
             raise
         finally:
-            theirs.close()  # ours alone: the child's end closing is how its death shows
-        self.conn = Connection(ours.detach())
-
-    def ready(self, timeout: float) -> bool:
-        """Wait until the child has imported and limited itself; False if it died first."""
+            theirs.close()  # ours alone: the zygote's end closing is how its death shows
+        self.control = ours
+        self._lock = threading.Lock()
+        self.control.settimeout(START_SECONDS)
         try:
-            return self.conn.poll(timeout) and self.conn.recv_bytes(len(_READY)) == _READY
-        except (EOFError, OSError):
-            return False
+            ready = self.control.recv(len(_READY)) == _READY
+        except OSError:
+            ready = False
+        if not ready:
+            self.stop()
+            raise OSError(f"the reader zygote did not start (exit code {self.process.poll()})")
+        self.control.settimeout(None)
 
-    def exit_code(self, timeout: float) -> int | None:
+    def fork(self) -> tuple[int, Connection]:
+        """A new child reading from the returned connection, and its pid."""
+        mine, theirs = socket.socketpair()
+        conn = Connection(mine.detach())
         try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+            with self._lock:
+                socket.send_fds(self.control, [b"f"], [theirs.fileno()])
+        except OSError:
+            conn.close()
+            raise
+        finally:
+            theirs.close()
+        try:
+            if not conn.poll(START_SECONDS):
+                raise OSError("the reader zygote did not fork")
+            return int(json.loads(conn.recv_bytes(64))["pid"]), conn
+        except (EOFError, OSError, ValueError, KeyError, TypeError) as err:
+            conn.close()
+            raise OSError(f"the reader zygote did not fork ({err})") from err
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self) -> None:
-        self.conn.close()
-        if self.process.poll() is None:  # late, a spare, or still exiting after its answer
+        self.control.close()
+        if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
 
 
-def _stop_all(spare: list[_Reader], running: set[_Reader]) -> None:
-    for reader in spare:
-        reader.stop()
-    for reader in running:
-        reader.process.kill()
+def _stop(zygote: list[_Zygote], running: dict[int, Connection]) -> None:
+    for pid in running:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    for z in zygote:
+        z.stop()
 
 
 class Sandbox:
@@ -231,7 +305,7 @@ class Sandbox:
     Parameters
     ----------
     memory_bytes : int
-        Memory a child may take beyond what it holds when ready (its address space is capped).
+        Memory a child may take beyond what it holds when forked (its address space is capped).
     seconds : float
         Wall-clock time a call may take in its child; then the child is killed. The child's CPU
         time is capped a second later.
@@ -253,9 +327,9 @@ class Sandbox:
         self.wait = seconds if wait is None else wait
         self._slots = threading.BoundedSemaphore(processes)
         self._lock = threading.Lock()
-        self._spare: list[_Reader] = []  # at most one, started when the last one was taken
-        self._running: set[_Reader] = set()
-        self._finalizer = weakref.finalize(self, _stop_all, self._spare, self._running)
+        self._zygote: list[_Zygote] = []  # started by the first call, again if it dies
+        self._running: dict[int, Connection] = {}
+        self._finalizer = weakref.finalize(self, _stop, self._zygote, self._running)
 
     @property
     def running(self) -> int:
@@ -279,60 +353,62 @@ class Sandbox:
             self._slots.release()
 
     def close(self) -> None:
-        """Stop the spare child and every child still reading (their callers get a 422)."""
+        """Stop the zygote and kill every child still reading (their callers get a 422)."""
         with self._lock:
-            spare, running = list(self._spare), list(self._running)
-            self._spare.clear()
-        for reader in spare:
-            reader.stop()
-        for reader in running:  # its caller sees it die and cleans up after it
-            reader.process.kill()
+            zygote, running = list(self._zygote), list(self._running)
+            self._zygote.clear()
+        for pid in running:  # its caller sees it die and cleans up after it
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for z in zygote:
+            z.stop()
 
-    def _start(self) -> _Reader:
-        try:
-            return _Reader(self.executable, self.memory_bytes, math.ceil(self.seconds) + 1)
-        except OSError as err:
-            log.warning("a model reader process could not start: %s", err)
-            raise ReaderUnavailableError(
-                "no model reader process could be started right now; try again in "
-                f"{ReaderUnavailableError.retry_after} s", code="unavailable") from err
-
-    def _take(self) -> _Reader:
-        """The spare child (or a new one when there is none, or it died), and a new spare."""
+    def _fork(self) -> tuple[int, Connection]:
+        """A child from the zygote, which is started (again) when there is none (alive)."""
         with self._lock:
-            reader = self._spare.pop() if self._spare else None
-            if reader is not None and reader.process.poll() is not None:
-                reader.stop()
-                reader = None
-            reader = reader or self._start()
-            self._running.add(reader)
-            with contextlib.suppress(ReaderUnavailableError):  # the next call starts its own
-                self._spare.append(self._start())
-        return reader
+            for attempt in range(2):
+                if not self._zygote or not self._zygote[0].alive():
+                    for old in self._zygote:
+                        old.stop()
+                    self._zygote.clear()
+                    try:
+                        self._zygote.append(_Zygote(self.executable, self.memory_bytes,
+                                                    math.ceil(self.seconds) + 1))
+                    except OSError as err:
+                        log.warning("the model reader process could not start: %s", err)
+                        break
+                try:
+                    pid, conn = self._zygote[0].fork()
+                except OSError as err:
+                    log.warning("the model reader process could not fork (%s); attempt %d",
+                                err, attempt + 1)
+                    self._zygote.pop().stop()
+                    continue
+                self._running[pid] = conn
+                return pid, conn
+        raise ReaderUnavailableError(
+            "no model reader process could be started right now; try again in "
+            f"{ReaderUnavailableError.retry_after} s", code="unavailable")
 
     def _run(self, func: Callable[..., T], args: tuple[Any, ...], what: str) -> T:
-        reader = self._take()
+        pid, conn = self._fork()
+        deadline = time.monotonic() + self.seconds
         header: dict[str, Any] = {"status": "late"}
         value: Any = None
         try:
-            if not reader.ready(START_SECONDS):
-                log.warning("a model reader process did not start (exit code %s)",
-                            reader.exit_code(0))
-                raise ReaderUnavailableError(
-                    "no model reader process could be started right now; try again in "
-                    f"{ReaderUnavailableError.retry_after} s", code="unavailable")
-            deadline = time.monotonic() + self.seconds
             try:
-                reader.conn.send(sys.path)
-                reader.conn.send((func, args))
-                if reader.conn.poll(max(0.0, deadline - time.monotonic())):
-                    header, value = _receive_answer(reader.conn, self.memory_bytes)
-            except (EOFError, OSError, ValueError, KeyError, TypeError) as err:
-                raise self._died(reader, what, deadline) from err
+                conn.send(sys.path)
+                conn.send((func, args))
+                if conn.poll(max(0.0, deadline - time.monotonic())):
+                    header, value = _receive_answer(conn, self.memory_bytes)
+                else:
+                    self._kill(pid, conn)
+            except (EOFError, OSError, ValueError, KeyError, TypeError):
+                header = self._kill(pid, conn)
         finally:
-            reader.stop()
+            conn.close()
             with self._lock:
-                self._running.discard(reader)
+                self._running.pop(pid, None)
         status = header.get("status")
         if status == "late":
             raise self._refusal(what, f"reading it took longer than the {self.seconds:g} s a "
@@ -345,14 +421,28 @@ class Sandbox:
             raise self._refusal(what, "reading it needed more than the "
                                       f"{self.memory_bytes / (1 << 20):.0f} MiB of memory a "
                                       "model file may take")
+        if "exit" in header or status == "unreadable":
+            raise self._died(header.get("exit"), what)
         log.warning("reading %s failed unexpectedly in its reader process: %s\n%s", what, value,
                     header.get("trace", ""))
         raise damaged(f"{what} cannot be read ({value})")
 
-    def _died(self, reader: _Reader, what: str, deadline: float) -> ModelFileError:
-        code = reader.exit_code(max(0.0, deadline - time.monotonic()))
+    def _kill(self, pid: int, conn: Connection) -> dict[str, Any]:
+        """Kill the child (late, or talking nonsense) and wait for the zygote's news of it."""
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # not yet reaped: the zygote tells us when it is
+        try:
+            while conn.poll(START_SECONDS):
+                news = json.loads(conn.recv_bytes(_HEADER_BYTES))
+                if isinstance(news, dict) and "exit" in news:
+                    return {"status": "unreadable", **news}
+        except (EOFError, OSError, ValueError):
+            pass
+        return {"status": "unreadable"}
+
+    def _died(self, code: int | None, what: str) -> ModelFileError:
         if code is None:
-            reason = "its reader answered something unreadable"
+            reason = "its reader process stopped without a readable answer"
         elif code == -signal.SIGXCPU:
             reason = f"reading it used more than the {self.seconds:g} s a model file may take"
         elif code < 0:
@@ -371,4 +461,4 @@ class Sandbox:
 
 
 if __name__ == "__main__":
-    _child(*(int(arg) for arg in sys.argv[1:4]))
+    _zygote(*(int(arg) for arg in sys.argv[1:4]))

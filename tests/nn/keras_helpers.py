@@ -86,11 +86,11 @@ def layer_config(model: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def reader_pids() -> set[int]:
-    """Our children that are HDF5 reader processes (from /proc: what is alive, not what is
-    tracked), but for the spare of the shared default sandbox, which lives as long as we do."""
+    """Our HDF5 reader processes, zygotes and their children (from /proc: what is alive, not
+    what is tracked), but for the shared default sandbox's zygote, which lives as long as we do."""
     from server.nn import keras_files
 
-    pids = set()
+    parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         try:
             with open(f"/proc/{entry.name}/stat", encoding="ascii") as stat:
@@ -99,6 +99,8 @@ def reader_pids() -> set[int]:
                 command = cmdline.read()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == os.getpid() and b"server.nn._h5_sandbox" in command:
-            pids.add(int(entry.name))
-    return pids - {r.process.pid for r in keras_files._DEFAULT_SANDBOX._spare}
+        if b"server.nn._h5_sandbox" in command:
+            parents[int(entry.name)] = ppid
+    zygotes = {pid for pid, ppid in parents.items() if ppid == os.getpid()}
+    ours = zygotes | {pid for pid, ppid in parents.items() if ppid in zygotes}
+    return ours - {z.process.pid for z in keras_files._DEFAULT_SANDBOX._zygote}
