@@ -4,44 +4,36 @@ libhdf5 is C code parsing bytes that an uploader chose: a crafted file can crash
 allocate without bound or loop, and h5py serializes every call behind one lock per process. So
 every function that touches h5py runs in `Sandbox.run`, in a process that reads that one file and
 exits: nothing a file did to the library's state can touch the next file. Those processes are
-forked by a zygote, a fresh interpreter (``python -m server.nn._h5_sandbox``, never a fork of the
-threaded server, whatever started the server) that has imported NumPy, h5py and the Keras reader
-once, so a file costs a fork, not a Python start. Each child caps its own address space and CPU
-time with `resource` and turns core dumps off; the parent enforces a wall-clock deadline by
-killing it; the zygote reaps it and reports how it ended.
+forked by a zygote (`_h5_zygote`: a fresh interpreter, never a fork of the threaded server, that
+has imported NumPy, h5py and the Keras reader once), so a file costs a fork, not a Python start.
+Each child caps its own memory and CPU time; the server enforces a wall-clock deadline by killing
+it. What crosses the pipe is in `_h5_wire`: the answer is never unpickled here.
 
-The arguments go to the child pickled (the parent is trusted); the answer comes back as JSON and
-raw array bytes, never as a pickle, so a child that libhdf5 let a file take over still cannot
-make the server run anything. A child that dies by a signal, passes a limit or the deadline is a
-`ModelFileError` (422, field ``file``); no free reader within the deadline, or none that could be
-started, is `ReaderUnavailableError` (503).
+A child that dies by a signal, passes a limit or the deadline is a `ModelFileError` (422, field
+``file``); no free reader within the deadline, or none that could be started, is
+`ReaderUnavailableError` (503).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import math
 import os
-import resource
-import selectors
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-import numpy as np
-
+from . import _h5_zygote
+from ._h5_wire import HEADER_BYTES, READY, receive_answer
 from ._keras_errors import ModelFileError, damaged
 
 __all__ = ["DEFAULT_MEMORY_BYTES", "DEFAULT_SECONDS", "ReaderUnavailableError", "Sandbox"]
@@ -52,10 +44,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_BYTES = 1 << 30
 DEFAULT_SECONDS = 30.0
 START_SECONDS = 60.0  # the zygote's interpreter start and imports, on a loaded machine
-# imported by the zygote, so that its children have them: the library and what runs there
-PRELOAD = ("numpy", "h5py", "server.nn.keras_files")
-_HEADER_BYTES = 64 << 20
-_READY = b"ready"
 
 
 class ReaderUnavailableError(RuntimeError):
@@ -68,161 +56,6 @@ class ReaderUnavailableError(RuntimeError):
         self.message = message
         self.code = code
 
-
-# ---- the answer's encoding: JSON with tagged containers, arrays as raw bytes after it ----
-
-def _pack(value: Any, arrays: list[np.ndarray]) -> Any:
-    if isinstance(value, np.ndarray):
-        arrays.append(value if value.flags.c_contiguous else value.copy(order="C"))
-        return {"array": len(arrays) - 1}
-    if isinstance(value, (list, tuple)):
-        return {"list" if isinstance(value, list) else "tuple": [_pack(v, arrays) for v in value]}
-    if isinstance(value, dict):
-        return {"dict": [[str(k), _pack(v, arrays)] for k, v in value.items()]}
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    raise TypeError(f"a reader answered a {type(value).__name__}, which cannot cross the pipe")
-
-
-def _unpack(value: Any, arrays: list[np.ndarray]) -> Any:
-    if not isinstance(value, dict):
-        return value
-    (tag, items), = value.items()
-    if tag == "array":
-        return arrays[items]
-    if tag == "tuple":
-        return tuple(_unpack(v, arrays) for v in items)
-    if tag == "list":
-        return [_unpack(v, arrays) for v in items]
-    return {k: _unpack(v, arrays) for k, v in items}
-
-
-def _send_answer(conn: Connection, status: str, value: Any = None, **extra: Any) -> None:
-    arrays: list[np.ndarray] = []
-    packed = _pack(value, arrays)
-    shapes = [[a.dtype.str, list(a.shape)] for a in arrays]
-    conn.send_bytes(json.dumps({"status": status, "value": packed, "arrays": shapes,
-                                **extra}).encode())
-    for array in arrays:
-        conn.send_bytes(array.reshape(-1).view(np.uint8))
-
-
-def _receive_answer(conn: Connection, max_bytes: int) -> tuple[dict[str, Any], Any]:
-    """The header and the value, each array checked against its declared size and ``max_bytes``
-    (a child can hold no more than its memory limit, whatever its header says). A header that
-    is the zygote's news of the child's exit (``{"exit": code}``) comes back as it is."""
-    header = json.loads(conn.recv_bytes(_HEADER_BYTES))
-    if "exit" in header:
-        return header, None
-    arrays = []
-    for dtype_name, shape in header["arrays"]:
-        dtype = np.dtype(str(dtype_name))
-        if dtype.kind not in "biuf" or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise ValueError(f"an array of {dtype} {shape} in the reader's answer")
-        size = math.prod(shape) * dtype.itemsize
-        max_bytes -= size
-        if max_bytes < 0:
-            raise ValueError("the reader's answer is larger than its memory limit")
-        buffer = bytearray(size)
-        if size and conn.recv_bytes_into(buffer) != size:
-            raise ValueError("an array in the reader's answer is shorter than declared")
-        if not size:
-            conn.recv_bytes()
-        arrays.append(np.frombuffer(buffer, dtype).reshape(tuple(shape)))
-    return header, _unpack(header["value"], arrays)
-
-
-# ---- the zygote and its children ----
-
-def _limit(memory_bytes: int, cpu_seconds: int) -> None:
-    """Cap the address space at what the process holds now plus ``memory_bytes``, the CPU time
-    (SIGXCPU, then SIGKILL a second later; a fork starts at none used), and core dumps (none:
-    a crash leaves no file)."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    for which, soft, hard in ((resource.RLIMIT_AS, mapped + memory_bytes, mapped + memory_bytes),
-                              (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
-                              (resource.RLIMIT_CORE, 0, 0)):
-        ceiling = resource.getrlimit(which)[1]
-        if ceiling != resource.RLIM_INFINITY:
-            soft, hard = min(soft, ceiling), min(hard, ceiling)
-        resource.setrlimit(which, (soft, hard))
-
-
-def _read_one(conn: Connection, memory_bytes: int, cpu_seconds: int) -> None:
-    """A child's whole life: limits, one call, its answer."""
-    _limit(memory_bytes, cpu_seconds)
-    try:
-        sys.path[:] = conn.recv()  # the parent's, so that the function imports the same way
-        func, args = conn.recv()
-        _send_answer(conn, "ok", func(*args))
-    except ModelFileError as error:
-        _send_answer(conn, "refused", error.to_dict())
-    except MemoryError:
-        _send_answer(conn, "memory")
-    except Exception as error:  # noqa: BLE001 - any surprise is reported, never left to kill
-        _send_answer(conn, "failed", f"{type(error).__name__}: {str(error)[:300]}",
-                     trace=traceback.format_exc(limit=20))
-
-
-def _note(sock: socket.socket, news: dict[str, int]) -> None:
-    """One message as `Connection.recv_bytes` reads it (a 4-byte length, then the bytes), sent
-    without waiting: a parent that stopped reading must not block the zygote."""
-    data = json.dumps(news).encode()
-    with contextlib.suppress(OSError):
-        sock.send(struct.pack("!i", len(data)) + data, socket.MSG_DONTWAIT)
-
-
-def _zygote(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
-    """Fork a child per socket the parent sends; tell each socket its child's pid, then its
-    exit code. Ends when the parent closes the control socket (or dies)."""
-    for name in PRELOAD:
-        importlib.import_module(name)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to handle
-    control = socket.socket(fileno=fd)
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the selector
-    children: dict[int, socket.socket] = {}
-    control.sendall(_READY)
-    with selectors.DefaultSelector() as selector:
-        selector.register(control, selectors.EVENT_READ)
-        selector.register(wake_r, selectors.EVENT_READ)
-        while True:
-            for key, _ in selector.select():
-                if key.fileobj is control:
-                    message, fds, _, _ = socket.recv_fds(control, 16, 1)
-                    if not message or not fds:
-                        return  # the parent is gone; running children finish under their limits
-                    sock = socket.socket(fileno=fds[0])
-                    pid = os.fork()
-                    if pid == 0:  # the child: nothing of the zygote's but its own socket
-                        signal.set_wakeup_fd(-1)
-                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                        for other in (control.fileno(), wake_r, wake_w, selector.fileno(),
-                                      *(c.fileno() for c in children.values())):
-                            os.close(other)
-                        code = 1
-                        try:
-                            _read_one(Connection(sock.detach()), memory_bytes, cpu_seconds)
-                            code = 0
-                        finally:
-                            os._exit(code)
-                    _note(sock, {"pid": pid})
-                    children[pid] = sock
-                else:
-                    os.read(wake_r, 4096)
-                    while children:
-                        pid, status = os.waitpid(-1, os.WNOHANG)
-                        if pid == 0:
-                            break
-                        sock = children.pop(pid)
-                        _note(sock, {"exit": os.waitstatus_to_exitcode(status)})
-                        sock.close()
-
-
-# ---- the parent ----
 
 def _signal_name(number: int) -> str:
     try:
@@ -241,7 +74,7 @@ class _Zygote:
                "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
         try:
             self.process = subprocess.Popen(
-                [executable, "-m", __name__, str(theirs.fileno()), str(memory_bytes),
+                [executable, "-m", _h5_zygote.__name__, str(theirs.fileno()), str(memory_bytes),
                  str(cpu_seconds)], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                 env=env)
         except BaseException:
@@ -250,10 +83,9 @@ class _Zygote:
         finally:
             theirs.close()  # ours alone: the zygote's end closing is how its death shows
         self.control = ours
-        self._lock = threading.Lock()
         self.control.settimeout(START_SECONDS)
         try:
-            ready = self.control.recv(len(_READY)) == _READY
+            ready = self.control.recv(len(READY)) == READY
         except OSError:
             ready = False
         if not ready:
@@ -262,12 +94,11 @@ class _Zygote:
         self.control.settimeout(None)
 
     def fork(self) -> tuple[int, Connection]:
-        """A new child reading from the returned connection, and its pid."""
+        """A new child reading from the returned connection, and its pid (one call at a time)."""
         mine, theirs = socket.socketpair()
         conn = Connection(mine.detach())
         try:
-            with self._lock:
-                socket.send_fds(self.control, [b"f"], [theirs.fileno()])
+            socket.send_fds(self.control, [b"f"], [theirs.fileno()])
         except OSError:
             conn.close()
             raise
@@ -400,10 +231,11 @@ class Sandbox:
                 conn.send(sys.path)
                 conn.send((func, args))
                 if conn.poll(max(0.0, deadline - time.monotonic())):
-                    header, value = _receive_answer(conn, self.memory_bytes)
+                    header, value = receive_answer(conn, self.memory_bytes)
                 else:
                     self._kill(pid, conn)
-            except (EOFError, OSError, ValueError, KeyError, TypeError):
+            except (EOFError, OSError, ValueError, KeyError, TypeError, IndexError,
+                    RecursionError):  # a reader that died mid-answer, or answered nonsense
                 header = self._kill(pid, conn)
         finally:
             conn.close()
@@ -433,7 +265,7 @@ class Sandbox:
             os.kill(pid, signal.SIGKILL)  # not yet reaped: the zygote tells us when it is
         try:
             while conn.poll(START_SECONDS):
-                news = json.loads(conn.recv_bytes(_HEADER_BYTES))
+                news = json.loads(conn.recv_bytes(HEADER_BYTES))
                 if isinstance(news, dict) and "exit" in news:
                     return {"status": "unreadable", **news}
         except (EOFError, OSError, ValueError):
@@ -458,7 +290,3 @@ class Sandbox:
         return damaged(f"{what} could not be read safely: {reason}; the file is damaged or "
                        "crafted to harm the reader (it was read apart from the server, which is "
                        "unaffected)")
-
-
-if __name__ == "__main__":
-    _zygote(*(int(arg) for arg in sys.argv[1:4]))
