@@ -6,8 +6,10 @@ every function that touches h5py runs in `Sandbox.run`, in a process that reads 
 exits: nothing a file did to the library's state can touch the next file. Those processes are
 forked by a zygote (`_h5_zygote`: a fresh interpreter, never a fork of the threaded server, that
 has imported NumPy, h5py and the Keras reader once), so a file costs a fork, not a Python start.
-Each child caps its own memory and CPU time; the server enforces a wall-clock deadline by killing
-it. What crosses the pipe is in `_h5_wire`: the answer is never unpickled here.
+There is one zygote per server process, like multiprocessing's fork server; every `Sandbox`
+forks from it with its own limits. Each child caps its own memory and CPU time; the server
+enforces a wall-clock deadline by killing it. What crosses the pipe is in `_h5_wire`: the answer
+is never unpickled here, and an answer no reader of ours would send is refused like a crash.
 
 A child that dies by a signal, passes a limit or the deadline is a `ModelFileError` (422, field
 ``file``); no free reader within the deadline, or none that could be started, is
@@ -16,6 +18,7 @@ A child that dies by a signal, passes a limit or the deadline is a `ModelFileErr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -27,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -67,16 +69,15 @@ def _signal_name(number: int) -> str:
 class _Zygote:
     """The zygote process, seen from the server: `fork` gives a child's pid and its socket."""
 
-    def __init__(self, executable: str, memory_bytes: int, cpu_seconds: int) -> None:
+    def __init__(self, executable: str) -> None:
         ours, theirs = socket.socketpair()
         # the server's import path, and one BLAS thread: the children multiply nothing
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
         try:
             self.process = subprocess.Popen(
-                [executable, "-m", _h5_zygote.__name__, str(theirs.fileno()), str(memory_bytes),
-                 str(cpu_seconds)], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                env=env)
+                [executable, "-m", _h5_zygote.__name__, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         except BaseException:
             ours.close()
             raise
@@ -93,12 +94,13 @@ class _Zygote:
             raise OSError(f"the reader zygote did not start (exit code {self.process.poll()})")
         self.control.settimeout(None)
 
-    def fork(self) -> tuple[int, Connection]:
-        """A new child reading from the returned connection, and its pid (one call at a time)."""
+    def fork(self, memory_bytes: int, cpu_seconds: int) -> tuple[int, Connection]:
+        """A new child with these limits, its pid, and the connection it reads and answers on."""
         mine, theirs = socket.socketpair()
         conn = Connection(mine.detach())
+        limits = json.dumps({"memory_bytes": memory_bytes, "cpu_seconds": cpu_seconds})
         try:
-            socket.send_fds(self.control, [b"f"], [theirs.fileno()])
+            socket.send_fds(self.control, [limits.encode()], [theirs.fileno()])
         except OSError:
             conn.close()
             raise
@@ -122,12 +124,38 @@ class _Zygote:
         self.process.wait()
 
 
-def _stop(zygote: list[_Zygote], running: dict[int, Connection]) -> None:
-    for pid in running:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    for z in zygote:
-        z.stop()
+# One zygote per server process, like multiprocessing's fork server: every sandbox forks from it,
+# each child with its sandbox's limits. Started by the first read, again when it has died.
+EXECUTABLE = sys.executable
+_zygote: list[_Zygote] = []
+_zygote_lock = threading.Lock()
+
+
+def _fork(memory_bytes: int, cpu_seconds: int) -> tuple[int, Connection]:
+    with _zygote_lock:
+        for attempt in range(2):
+            if not _zygote or not _zygote[0].alive():
+                _stop_zygote()
+                try:
+                    _zygote.append(_Zygote(EXECUTABLE))
+                except OSError as err:
+                    log.warning("the model reader process could not start: %s", err)
+                    break
+            try:
+                return _zygote[0].fork(memory_bytes, cpu_seconds)
+            except OSError as err:
+                log.warning("the model reader process could not fork (%s); attempt %d", err,
+                            attempt + 1)
+                _stop_zygote()
+    raise ReaderUnavailableError(
+        "no model reader process could be started right now; try again in "
+        f"{ReaderUnavailableError.retry_after} s", code="unavailable")
+
+
+@atexit.register
+def _stop_zygote() -> None:
+    while _zygote:
+        _zygote.pop().stop()
 
 
 class Sandbox:
@@ -147,8 +175,6 @@ class Sandbox:
         child finishes within that, so only a queue longer than ``processes`` is refused).
     """
 
-    executable = sys.executable
-
     def __init__(self, *, memory_bytes: int = DEFAULT_MEMORY_BYTES,
                  seconds: float = DEFAULT_SECONDS, processes: int = 2,
                  wait: float | None = None) -> None:
@@ -158,9 +184,7 @@ class Sandbox:
         self.wait = seconds if wait is None else wait
         self._slots = threading.BoundedSemaphore(processes)
         self._lock = threading.Lock()
-        self._zygote: list[_Zygote] = []  # started by the first call, again if it dies
-        self._running: dict[int, Connection] = {}
-        self._finalizer = weakref.finalize(self, _stop, self._zygote, self._running)
+        self._running: set[int] = set()
 
     @property
     def running(self) -> int:
@@ -184,45 +208,17 @@ class Sandbox:
             self._slots.release()
 
     def close(self) -> None:
-        """Stop the zygote and kill every child still reading (their callers get a 422)."""
+        """Kill every child still reading (their callers get a 422)."""
         with self._lock:
-            zygote, running = list(self._zygote), list(self._running)
-            self._zygote.clear()
-        for pid in running:  # its caller sees it die and cleans up after it
+            running = list(self._running)
+        for pid in running:  # not yet reaped (the zygote tells its caller when it is)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        for z in zygote:
-            z.stop()
-
-    def _fork(self) -> tuple[int, Connection]:
-        """A child from the zygote, which is started (again) when there is none (alive)."""
-        with self._lock:
-            for attempt in range(2):
-                if not self._zygote or not self._zygote[0].alive():
-                    for old in self._zygote:
-                        old.stop()
-                    self._zygote.clear()
-                    try:
-                        self._zygote.append(_Zygote(self.executable, self.memory_bytes,
-                                                    math.ceil(self.seconds) + 1))
-                    except OSError as err:
-                        log.warning("the model reader process could not start: %s", err)
-                        break
-                try:
-                    pid, conn = self._zygote[0].fork()
-                except OSError as err:
-                    log.warning("the model reader process could not fork (%s); attempt %d",
-                                err, attempt + 1)
-                    self._zygote.pop().stop()
-                    continue
-                self._running[pid] = conn
-                return pid, conn
-        raise ReaderUnavailableError(
-            "no model reader process could be started right now; try again in "
-            f"{ReaderUnavailableError.retry_after} s", code="unavailable")
 
     def _run(self, func: Callable[..., T], args: tuple[Any, ...], what: str) -> T:
-        pid, conn = self._fork()
+        pid, conn = _fork(self.memory_bytes, math.ceil(self.seconds) + 1)
+        with self._lock:
+            self._running.add(pid)
         deadline = time.monotonic() + self.seconds
         header: dict[str, Any] = {"status": "late"}
         value: Any = None
@@ -240,24 +236,34 @@ class Sandbox:
         finally:
             conn.close()
             with self._lock:
-                self._running.pop(pid, None)
+                self._running.discard(pid)
+        try:
+            outcome = self._outcome(header, value, what)
+        except (KeyError, TypeError, ValueError) as err:  # a header no reader of ours sends
+            raise self._died(None, what) from err
+        if isinstance(outcome, ModelFileError):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    def _outcome(self, header: dict[str, Any], value: Any, what: str) -> Any:
+        """The value of an answer, or the `ModelFileError` it stands for."""
         status = header.get("status")
-        if status == "late":
-            raise self._refusal(what, f"reading it took longer than the {self.seconds:g} s a "
-                                      "model file may take")
         if status == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         if status == "refused":
-            raise ModelFileError.from_dict(value)
+            return ModelFileError.from_dict(value)
+        if status == "late":
+            return self._refusal(what, f"reading it took longer than the {self.seconds:g} s a "
+                                       "model file may take")
         if status == "memory":
-            raise self._refusal(what, "reading it needed more than the "
-                                      f"{self.memory_bytes / (1 << 20):.0f} MiB of memory a "
-                                      "model file may take")
+            return self._refusal(what, "reading it needed more than the "
+                                       f"{self.memory_bytes / (1 << 20):.0f} MiB of memory a "
+                                       "model file may take")
         if "exit" in header or status == "unreadable":
-            raise self._died(header.get("exit"), what)
+            return self._died(header.get("exit"), what)
         log.warning("reading %s failed unexpectedly in its reader process: %s\n%s", what, value,
                     header.get("trace", ""))
-        raise damaged(f"{what} cannot be read ({value})")
+        return damaged(f"{what} cannot be read ({str(value)[:400]})")
 
     def _kill(self, pid: int, conn: Connection) -> dict[str, Any]:
         """Kill the child (late, or talking nonsense) and wait for the zygote's news of it."""
@@ -272,8 +278,8 @@ class Sandbox:
             pass
         return {"status": "unreadable"}
 
-    def _died(self, code: int | None, what: str) -> ModelFileError:
-        if code is None:
+    def _died(self, code: Any, what: str) -> ModelFileError:
+        if not isinstance(code, int):
             reason = "its reader process stopped without a readable answer"
         elif code == -signal.SIGXCPU:
             reason = f"reading it used more than the {self.seconds:g} s a model file may take"

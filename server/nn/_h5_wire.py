@@ -70,6 +70,8 @@ def receive_answer(conn: Connection, max_bytes: int) -> tuple[dict[str, Any], An
     (a child can hold no more than its memory limit, whatever its header says). A header that
     is the zygote's news of the child's exit (``{"exit": code}``) comes back as it is."""
     header = json.loads(conn.recv_bytes(HEADER_BYTES))
+    if not isinstance(header, dict):
+        raise ValueError("the reader's answer has no header")
     if "exit" in header:
         return header, None
     arrays = []

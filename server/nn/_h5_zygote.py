@@ -1,16 +1,17 @@
 """The reader processes' side: a zygote that imports once and forks one child per file.
 
-Run as ``python -m server.nn._h5_zygote FD MEMORY_BYTES CPU_SECONDS`` by `_h5_sandbox`: a fresh
+Run as ``python -m server.nn._h5_zygote FD`` by `_h5_sandbox`, once per server process: a fresh
 interpreter, never a fork of the threaded server. It imports NumPy, h5py and the Keras reader,
 says it is ready on the socket ``FD``, then forks a child for every socket the server sends it
-there. The child caps its own address space and CPU time and turns core dumps off, makes one
-call and answers (`_h5_wire`); the zygote tells the server the child's pid, reaps it, and tells
-how it ended. The zygote itself never reads a file.
+there, with that file's limits beside it. The child caps its own address space and CPU time and
+turns core dumps off, makes one call and answers (`_h5_wire`); the zygote tells the server the
+child's pid, reaps it, and tells how it ended. The zygote itself never reads a file.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import resource
 import selectors
@@ -60,9 +61,10 @@ def _read_one(conn: Connection, memory_bytes: int, cpu_seconds: int) -> None:
                     trace=traceback.format_exc(limit=20))
 
 
-def main(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
-    """Fork a child per socket the parent sends; tell each socket its child's pid, then its
-    exit code. Ends when the parent closes the control socket (or dies)."""
+def main(fd: int) -> None:
+    """Fork a child per socket the server sends, with the limits sent beside it; tell each
+    socket its child's pid, then its exit code. Ends when the server closes the control socket
+    (or dies)."""
     for name in PRELOAD:
         importlib.import_module(name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to handle
@@ -79,10 +81,11 @@ def main(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
         while True:
             for key, _ in selector.select():
                 if key.fileobj is control:
-                    message, fds, _, _ = socket.recv_fds(control, 16, 1)
+                    message, fds, _, _ = socket.recv_fds(control, 256, 1)
                     if not message or not fds:
                         return  # the parent is gone; running children finish under their limits
                     sock = socket.socket(fileno=fds[0])
+                    limits = json.loads(message)
                     pid = os.fork()
                     if pid == 0:  # the child: nothing of the zygote's but its own socket
                         signal.set_wakeup_fd(-1)
@@ -92,7 +95,8 @@ def main(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
                             os.close(other)
                         code = 1
                         try:
-                            _read_one(Connection(sock.detach()), memory_bytes, cpu_seconds)
+                            _read_one(Connection(sock.detach()), int(limits["memory_bytes"]),
+                                      int(limits["cpu_seconds"]))
                             code = 0
                         finally:
                             os._exit(code)
@@ -110,4 +114,4 @@ def main(fd: int, memory_bytes: int, cpu_seconds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:4]))
+    main(int(sys.argv[1]))

@@ -75,7 +75,7 @@ class ModelStore:
         return model_id, model
 
     def close(self) -> None:
-        """Stop the reader processes (the spare one waiting for the next file)."""
+        """Kill the reader processes still reading a file for this store (at shutdown)."""
         self.sandbox.close()
 
     def get(self, model_id: str) -> ModelFile:

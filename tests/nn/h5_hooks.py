@@ -7,9 +7,11 @@ never by anything the upload sends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
+import struct
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,11 @@ def allocate(*args: Any) -> Any:
     return np.zeros(4 << 30, np.uint8)
 
 
+def allocate_and_count(size: int) -> int:
+    """``size`` bytes allocated at once (calloc'd, untouched): fine under a large enough limit."""
+    return int(np.zeros(size, np.uint8).size)
+
+
 def hang(*args: Any) -> None:
     """A loop in the library: never answers (after touching ``args[0]`` when it is a path)."""
     if args and isinstance(args[0], Path):
@@ -46,6 +53,16 @@ def spin_past_cpu_time(*args: Any) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (1, resource.getrlimit(resource.RLIMIT_CPU)[1]))
     while True:
         pass
+
+
+def answer_nonsense(header: bytes) -> None:
+    """What a reader that a file took over could do: write its own header on its socket (the one
+    socket the child holds) and leave."""
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                os.write(int(fd), struct.pack("!i", len(header)) + header)
+    os._exit(0)
 
 
 def refuse(*args: Any) -> None:

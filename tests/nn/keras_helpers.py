@@ -87,8 +87,8 @@ def layer_config(model: dict[str, Any], name: str) -> dict[str, Any]:
 
 def reader_pids() -> set[int]:
     """Our HDF5 reader processes, zygotes and their children (from /proc: what is alive, not
-    what is tracked), but for the shared default sandbox's zygote, which lives as long as we do."""
-    from server.nn import keras_files
+    what is tracked), but for the zygote of the moment, which lives as long as we do."""
+    from server.nn import _h5_sandbox
 
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -103,4 +103,4 @@ def reader_pids() -> set[int]:
             parents[int(entry.name)] = ppid
     zygotes = {pid for pid, ppid in parents.items() if ppid == os.getpid()}
     ours = zygotes | {pid for pid, ppid in parents.items() if ppid in zygotes}
-    return ours - {z.process.pid for z in keras_files._DEFAULT_SANDBOX._zygote}
+    return ours - {z.process.pid for z in _h5_sandbox._zygote}

@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 from keras_helpers import fixture, read, reader_pids
 
+from server.nn import _h5_sandbox
 from server.nn._h5_sandbox import ReaderUnavailableError, Sandbox
 from server.nn.keras_files import ModelFileError
 
 
 @pytest.fixture
 def make_sandbox() -> Iterator[Any]:
-    """``make_sandbox(**options)``; at the end every child it started is gone, spare included."""
+    """``make_sandbox(**options)``; at the end no reader process is left but the zygote."""
     before = reader_pids()
     made: list[Sandbox] = []
 
@@ -32,7 +33,6 @@ def make_sandbox() -> Iterator[Any]:
     yield make
     for sandbox in made:
         assert sandbox.running == 0
-        sandbox.close()
     assert reader_pids() - before == set()
 
 
@@ -114,6 +114,15 @@ def test_a_surprise_in_the_child_is_a_422(make_sandbox: Any, hook: Any, words: s
     assert words in str(refused(make_sandbox(), hook))
 
 
+@pytest.mark.parametrize("header", [
+    b"[1, 2]", b'{"status": "refused", "value": 5}', b'{"status": "ok", "value": 1, '
+    b'"arrays": [["<f4", [1000000000000]]]}', b'{"exit": "soon"}', b"\xff not json",
+], ids=["list", "refusal-without-fields", "array-beyond-memory", "exit-not-a-code", "bytes"])
+def test_an_answer_no_reader_of_ours_sends_is_a_422(make_sandbox: Any, header: bytes) -> None:
+    error = refused(make_sandbox(), h5_hooks.answer_nonsense, header)
+    assert "could not be read safely" in str(error)
+
+
 def test_every_reader_busy_is_a_503_until_one_is_free(make_sandbox: Any,
                                                       tmp_path: Path) -> None:
     sandbox = make_sandbox(processes=1, wait=0, seconds=120)
@@ -136,17 +145,18 @@ def test_every_reader_busy_is_a_503_until_one_is_free(make_sandbox: Any,
         sandbox.run(h5_hooks.echo, 1)
     assert caught.value.code == "busy"
     assert "every model reader is busy" in caught.value.message
-    sandbox.close()  # the hanging child is killed (and the zygote); its caller gets a 422
+    sandbox.close()  # the hanging child is killed; its caller gets the usual 422
     thread.join(60)
     assert not thread.is_alive()
-    assert len(outcome) == 1 and "could not be read safely" in str(outcome[0])
+    assert len(outcome) == 1 and "SIGKILL" in str(outcome[0])
     assert sandbox.run(h5_hooks.echo, 2) == 2
 
 
-def test_a_reader_that_cannot_start_is_a_503(make_sandbox: Any,
+def test_a_zygote_that_cannot_start_is_a_503(make_sandbox: Any,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox = make_sandbox()
-    monkeypatch.setattr(sandbox, "executable", "/nonexistent/python3")
+    _h5_sandbox._stop_zygote()
+    monkeypatch.setattr(_h5_sandbox, "EXECUTABLE", "/nonexistent/python3")
     with pytest.raises(ReaderUnavailableError) as caught:
         sandbox.run(h5_hooks.echo, 1)
     assert caught.value.code == "unavailable"
@@ -157,8 +167,15 @@ def test_a_reader_that_cannot_start_is_a_503(make_sandbox: Any,
 def test_a_zygote_that_died_is_started_again(make_sandbox: Any) -> None:
     sandbox = make_sandbox()
     assert sandbox.run(h5_hooks.echo, 1) == 1
-    (zygote,) = sandbox._zygote
+    (zygote,) = _h5_sandbox._zygote
     zygote.process.kill()
     zygote.process.wait()
     assert sandbox.run(h5_hooks.echo, 2) == 2
-    assert sandbox._zygote[0] is not zygote
+    assert _h5_sandbox._zygote[0] is not zygote
+
+
+def test_one_zygote_serves_sandboxes_with_their_own_limits(make_sandbox: Any) -> None:
+    small, large = make_sandbox(memory_bytes=64 << 20), make_sandbox(memory_bytes=8 << 30)
+    assert "64 MiB" in str(refused(small, h5_hooks.allocate))
+    assert large.run(h5_hooks.allocate_and_count, 1 << 30) == 1 << 30
+    assert len(_h5_sandbox._zygote) == 1
