@@ -105,12 +105,15 @@ def main(fd: int) -> None:
                 else:
                     os.read(wake_r, 4096)
                     while children:
-                        pid, status = os.waitpid(-1, os.WNOHANG)
+                        try:
+                            pid, status = os.waitpid(-1, os.WNOHANG)
+                        except ChildProcessError:
+                            break
                         if pid == 0:
                             break
-                        sock = children.pop(pid)
-                        note(sock, {"exit": os.waitstatus_to_exitcode(status)})
-                        sock.close()
+                        if (sock := children.pop(pid, None)) is not None:
+                            note(sock, {"exit": os.waitstatus_to_exitcode(status)})
+                            sock.close()
 
 
 if __name__ == "__main__":
