@@ -104,6 +104,18 @@ class Settings(BaseSettings):
         default=64, ge=3,
         description="Most members a `.keras` zip may hold (413 beyond).",
     )
+    model_reader_memory_bytes: int = Field(
+        default=1024 * MB, ge=32 * MB,
+        description="Memory the reading of one model file's HDF5 data may take, in bytes: it "
+        "runs in a child process whose address space is capped there (a file that needs more is "
+        "refused with 422; at most two such processes per server process).",
+    )
+    model_reader_seconds: float = Field(
+        default=30, gt=0,
+        description="Time the reading of one model file's HDF5 data may take, in seconds: its "
+        "child process is killed then and the file refused with 422 (an upload that finds both "
+        "readers busy for that long gets 503).",
+    )
     max_training_jobs: int = Field(
         default=2, ge=1, le=64,
         description="Training runs of the digit network going on at once (one per page); "

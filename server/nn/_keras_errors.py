@@ -30,6 +30,22 @@ class ModelFileError(ParameterError):
         self.status = status
         self.code = code
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, as plain values: how the error leaves the reader process."""
+        return {"message": self.message, "param": self.param, "status": self.status,
+                "code": self.code, "accepted": self.accepted, "suggestion": self.suggestion}
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> ModelFileError:
+        """The error `to_dict` described, its message as it was (not prefixed again)."""
+        error = cls.__new__(cls)
+        ParameterError.__init__(error, str(fields["message"]), param=str(fields["param"]),
+                                accepted=fields["accepted"], suggestion=fields["suggestion"])
+        status = fields["status"]
+        error.status = status if status in (413, 415, 422) else 422
+        error.code = str(fields["code"])
+        return error
+
 
 def too_large(message: str) -> ModelFileError:
     """413: more bytes than a limit allows (the upload, or what it expands to)."""

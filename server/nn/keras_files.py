@@ -5,8 +5,11 @@ HDF5 datasets read with `h5py`, and Keras itself is never imported. The reading 
 expensive so that a hostile file is refused before it costs anything: the upload's size, the
 container (zip directory or HDF5 signature), the config, the layers and the shapes they imply,
 the parameter count, and only then the weights, each dataset's declared shape compared with the
-one the config implies before its values are read. The result is a chain of layers in Keras's
-vocabulary (the body of ``POST /api/network``) and each layer's weights in Keras's own layouts.
+one the config implies before its values are read. Everything that opens HDF5 data (the weights
+of a ``.keras`` file, the whole of an ``.h5`` one) runs in a limited child process
+(`_h5_sandbox`), so a file that crashes libhdf5, or makes it allocate or loop without end, costs
+that process and not the server. The result is a chain of layers in Keras's vocabulary (the
+body of ``POST /api/network``) and each layer's weights in Keras's own layouts.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _keras_h5 as h5
+from ._h5_sandbox import ReaderUnavailableError, Sandbox
 from ._keras_errors import ModelFileError, damaged, layer_error, not_a_model, too_large
 from ._keras_graph import Chain, read_chain
 from ._keras_layers import SUPPORTED, Shape, Translated, translate
 from ._keras_zip import open_zip, read_members
 
-__all__ = ["SUPPORTED", "ModelFile", "ModelFileError", "read_model"]
+__all__ = ["SUPPORTED", "ModelFile", "ModelFileError", "ReaderUnavailableError", "Sandbox",
+           "read_model"]
 
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_DEFAULT_SANDBOX = Sandbox()
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,8 +127,15 @@ def _keras_weights(file: Any, chain: Chain, layers: list[Translated],
     return weights
 
 
-def _read_keras(data: bytes, *, max_members: int, max_expanded_bytes: int,
-                max_params: int) -> ModelFile:
+def _keras_weights_in(data: bytes, chain: Chain, layers: list[Translated],
+                      budget: int) -> dict[str, list[np.ndarray]]:
+    """In the reader process: the weights in a .keras file's ``model.weights.h5``."""
+    with h5.open_h5(data, f"{_WEIGHTS} in the .keras zip") as file:
+        return _keras_weights(file, chain, layers, budget)
+
+
+def _read_keras(data: bytes, *, max_members: int, max_expanded_bytes: int, max_params: int,
+                sandbox: Sandbox) -> ModelFile:
     archive = open_zip(data, max_members=max_members, max_expanded_bytes=max_expanded_bytes)
     names = set(archive.namelist())
     if _CONFIG not in names:
@@ -141,8 +154,8 @@ def _read_keras(data: bytes, *, max_members: int, max_expanded_bytes: int,
         metadata = _json(members[_METADATA], _METADATA)
         if isinstance(metadata, dict) and isinstance(metadata.get("keras_version"), str):
             version = metadata["keras_version"][:64]
-    with h5.open_h5(members[_WEIGHTS], f"{_WEIGHTS} in the .keras zip") as file:
-        weights = _keras_weights(file, chain, layers, max_expanded_bytes)
+    weights = sandbox.run(_keras_weights_in, members[_WEIGHTS], chain, layers,
+                          max_expanded_bytes, what=f"{_WEIGHTS} in the .keras zip")
     return ModelFile("keras", version, chain.input_shape, [t.layer for t in layers], weights)
 
 
@@ -177,7 +190,8 @@ def _h5_weights(root: Any, layers: list[Translated], budget: int) -> dict[str, l
     return weights
 
 
-def _read_h5(data: bytes, *, max_expanded_bytes: int, max_params: int) -> ModelFile:
+def _h5_parts(data: bytes, max_expanded_bytes: int, max_params: int) -> dict[str, Any]:
+    """In the reader process: everything in an .h5 file, as `ModelFile`'s fields but its format."""
     with h5.open_h5(data, "the .h5 file") as file:
         # attributes are stored uncompressed: the config cannot outgrow the file itself
         text = h5.string_attr(file, "model_config", "the .h5 file", max_chars=len(data))
@@ -194,8 +208,15 @@ def _read_h5(data: bytes, *, max_expanded_bytes: int, max_params: int) -> ModelF
             raise damaged("the .h5 file has a model config but no `model_weights` group (saved "
                           "with include_optimizer only?); save it again with model.save")
         weights = _h5_weights(root, layers, max_expanded_bytes)
-    return ModelFile("h5", version, layers_chain.input_shape, [t.layer for t in layers],
-                     weights)
+    return {"keras_version": version, "input_shape": layers_chain.input_shape,
+            "layers": [t.layer for t in layers], "weights": weights}
+
+
+def _read_h5(data: bytes, *, max_expanded_bytes: int, max_params: int,
+             sandbox: Sandbox) -> ModelFile:
+    parts = sandbox.run(_h5_parts, data, max_expanded_bytes, max_params, what="the .h5 file")
+    return ModelFile("h5", parts["keras_version"], parts["input_shape"], parts["layers"],
+                     parts["weights"])
 
 
 def _suffix(filename: str | None) -> str:
@@ -203,7 +224,8 @@ def _suffix(filename: str | None) -> str:
 
 
 def read_model(data: bytes, filename: str | None = None, *, max_bytes: int, max_members: int,
-               max_expanded_bytes: int, max_params: int) -> ModelFile:
+               max_expanded_bytes: int, max_params: int,
+               sandbox: Sandbox | None = None) -> ModelFile:
     """Read a Keras 3 ``.keras`` or Keras 2 ``.h5`` model file without running anything in it.
 
     Parameters
@@ -220,6 +242,9 @@ def read_model(data: bytes, filename: str | None = None, *, max_bytes: int, max_
         Most bytes the zip's members may expand to, and the weights may take once read.
     max_params : int
         Most parameters (weights) the model's config may imply.
+    sandbox : Sandbox, optional
+        Where the HDF5 data is read: its child processes' memory and time limits (default: a
+        shared one with 1 GiB and 30 s).
 
     Returns
     -------
@@ -229,13 +254,17 @@ def read_model(data: bytes, filename: str | None = None, *, max_bytes: int, max_
     ------
     ModelFileError
         With ``status`` 413 (too large), 415 (not a model file, damaged) or 422 (a layer or
-        argument Svertka cannot compute, weights that contradict the config, NaN weights);
-        ``param`` is ``"file"`` or the layer's row, ``"layers[3]"``.
+        argument Svertka cannot compute, weights that contradict the config, NaN weights, HDF5
+        data that crashed its reader or passed its limits); ``param`` is ``"file"`` or the
+        layer's row, ``"layers[3]"``.
+    ReaderUnavailableError
+        When no reader process is free within the sandbox's deadline, or none can start (503).
 
     Notes
     -----
     Memory: the file, the members it expands to (at most ``max_expanded_bytes``) and the weights
-    as float32. Time: linear in those bytes.
+    as float32, here and in the reader process. Time: linear in those bytes, plus a fork of the
+    reader process (a few milliseconds) for a file that gets as far as its HDF5 data.
 
     Examples
     --------
@@ -255,12 +284,13 @@ def read_model(data: bytes, filename: str | None = None, *, max_bytes: int, max_
             raise not_a_model(f"{label} is named {suffix} but is a zip archive, as Keras 3 "
                               "writes .keras files; rename it to .keras")
         return _read_keras(data, max_members=max_members, max_expanded_bytes=max_expanded_bytes,
-                           max_params=max_params)
+                           max_params=max_params, sandbox=sandbox or _DEFAULT_SANDBOX)
     if h5.is_hdf5(data[:1 << 16]):
         if suffix == ".keras":
             raise not_a_model(f"{label} is named .keras but is an HDF5 file, as model.save "
                               "writes .h5 files; rename it to .h5")
-        return _read_h5(data, max_expanded_bytes=max_expanded_bytes, max_params=max_params)
+        return _read_h5(data, max_expanded_bytes=max_expanded_bytes, max_params=max_params,
+                        sandbox=sandbox or _DEFAULT_SANDBOX)
     start = data[:8]
     raise not_a_model(f"{label} is neither a .keras zip nor an HDF5 file (it starts with "
                       f"{start!r}{', it is empty' if not data else ''})")

@@ -3,7 +3,9 @@ blob store, under their own kind and byte budget.
 
 A file is read (`server.nn.keras_files.read_model`, as data, never executed) before it is
 stored, so everything in the store is a model Svertka can run; reading it again per request
-would cost milliseconds, so each process keeps the last few read models in memory.
+would cost milliseconds, so each process keeps the last few read models in memory. The store's
+`Sandbox` bounds the reader processes that open the files' HDF5 data: their memory, their time,
+and how many run at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..nn.keras_files import ModelFile, read_model
+from ..nn.keras_files import ModelFile, Sandbox, read_model
 from ._lru import SizedLRU
 from .blobs import BlobNotFoundError, BlobStore, check_id
 
@@ -36,6 +38,8 @@ class ModelLimits:
     max_members: int
     max_expanded_bytes: int
     max_params: int
+    reader_memory_bytes: int
+    reader_seconds: float
 
 
 def _size(model: ModelFile) -> int:
@@ -49,6 +53,8 @@ class ModelStore:
                  cache_bytes: int = 64 * 1024 * 1024) -> None:
         self.blobs = blobs
         self.limits = limits
+        self.sandbox = Sandbox(memory_bytes=limits.reader_memory_bytes,
+                               seconds=limits.reader_seconds)
         self._cache = SizedLRU(cache_bytes)
 
     def _read(self, data: bytes, filename: str | None) -> ModelFile:
@@ -56,7 +62,7 @@ class ModelStore:
         return read_model(data, filename, max_bytes=limits.max_bytes,
                           max_members=limits.max_members,
                           max_expanded_bytes=limits.max_expanded_bytes,
-                          max_params=limits.max_params)
+                          max_params=limits.max_params, sandbox=self.sandbox)
 
     def add(self, data: bytes, filename: str | None) -> tuple[str, ModelFile]:
         """Read ``data`` (raising `ModelFileError` for a file it refuses), store it, return
@@ -67,6 +73,10 @@ class ModelStore:
         model_id = self.blobs.put(data, KIND, meta)
         self._cache.get_or_make(model_id, lambda: model, _size)
         return model_id, model
+
+    def close(self) -> None:
+        """Kill the reader processes still reading a file for this store (at shutdown)."""
+        self.sandbox.close()
 
     def get(self, model_id: str) -> ModelFile:
         """The model stored under ``model_id``; raises `ModelNotFoundError`."""

@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _freeze_startup_objects()
         yield
         await app.state.rooms.close()
+        app.state.models.close()
 
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     app = FastAPI(title="Svertka", version=__version__, description=DESCRIPTION,
@@ -166,7 +167,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.models = ModelStore(app.state.store.blobs, ModelLimits(
         max_bytes=settings.max_model_bytes, max_members=settings.max_model_members,
         max_expanded_bytes=settings.max_model_expanded_bytes,
-        max_params=settings.max_model_params))
+        max_params=settings.max_model_params,
+        reader_memory_bytes=settings.model_reader_memory_bytes,
+        reader_seconds=settings.model_reader_seconds))
     app.state.limiter = cpu_limiter(settings.max_concurrency, settings.queue_depth)
     app.state.samples = []
     app.state.rooms = create_hub(settings)

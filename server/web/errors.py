@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from ..core.errors import CoreError, OutputSizeError, PaddingError, ParameterError, ShapeError
 from ..imaging.decode import ImageError
-from ..nn.keras_files import ModelFileError
+from ..nn.keras_files import ModelFileError, ReaderUnavailableError
 from ..nn.summary import ACCEPTED as NETWORK_ACCEPTED
 from ..nn.summary import LAYER_TYPES
 from ..store import ImageNotFoundError, ModelNotFoundError, StoreUnavailableError
@@ -196,6 +196,15 @@ async def handle_store_unavailable(request: Request,
                         headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
 
+async def handle_reader_unavailable(request: Request,
+                                    error: ReaderUnavailableError) -> JSONResponse:
+    """No process free to read a model file's HDF5 data: 503 ``busy`` with Retry-After."""
+    body = envelope(503, error.code, None, error.message,
+                    accepted="the same request again after the `Retry-After` seconds")
+    return JSONResponse(body, status_code=503,
+                        headers={"Retry-After": str(error.retry_after)})
+
+
 async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
     """Errors raised by the web layer itself."""
     body = envelope(error.status, error.code, error.field, error.message,
@@ -320,6 +329,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImageError, handle_image_error)
     app.add_exception_handler(ImageNotFoundError, handle_not_found)
     app.add_exception_handler(StoreUnavailableError, handle_store_unavailable)
+    app.add_exception_handler(ReaderUnavailableError, handle_reader_unavailable)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(HTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

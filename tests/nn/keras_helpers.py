@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ def expected(name: str) -> dict[str, np.ndarray]:
         return {key: npz[key] for key in npz.files}
 
 
-def read(data: bytes, filename: str | None = "model.keras", **limits: int) -> ModelFile:
+def read(data: bytes, filename: str | None = "model.keras", **limits: Any) -> ModelFile:
     return read_model(data, filename, **{**LIMITS, **limits})
 
 
@@ -82,3 +83,24 @@ def layer_config(model: dict[str, Any], name: str) -> dict[str, Any]:
         if entry["config"].get("name") == name:
             return entry["config"]
     raise KeyError(name)
+
+
+def reader_pids() -> set[int]:
+    """Our HDF5 reader processes, zygotes and their children (from /proc: what is alive, not
+    what is tracked), but for the zygote of the moment, which lives as long as we do."""
+    from server.nn import _h5_sandbox
+
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"server.nn._h5_sandbox" in command:
+            parents[int(entry.name)] = ppid
+    zygotes = {pid for pid, ppid in parents.items() if ppid == os.getpid()}
+    ours = zygotes | {pid for pid, ppid in parents.items() if ppid in zygotes}
+    return ours - {z.process.pid for z in _h5_sandbox._zygote}

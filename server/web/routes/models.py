@@ -37,7 +37,9 @@ def models_of(request: Request) -> ModelStore:
 @router.post("/models", status_code=201, response_model=ModelResponse,
              responses={413: {"description": "Over a size limit (the file, what it expands "
                                              "to, its parameters)."},
-                        415: {"description": "Not a .keras or .h5 model file."}})
+                        415: {"description": "Not a .keras or .h5 model file."},
+                        503: {"description": "Every process that reads models' HDF5 data is "
+                                             "busy, or none could start (`Retry-After`)."}})
 async def upload_model(
     file: Annotated[UploadFile, File(description="A Keras 3 `.keras` file or a Keras 2 / "
                                      "tf.keras `.h5` file.")],
