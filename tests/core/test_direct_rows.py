@@ -156,3 +156,14 @@ def test_property_equals_oracle(
     x, w = operands((cg * groups, *side), (fg * groups, cg, kh, kw), dtype, seed)
     kwargs = {"padding": pads, "padding_mode": mode, "dilation": dil, "groups": groups}
     assert_close(rows_conv(x, w, **kwargs), conv_ref(x, w, **kwargs))
+
+
+@pytest.mark.parametrize("itemsize", [4, 8])
+@pytest.mark.parametrize("length", [1, 15, 16, 17, 224 * 64, 512 * 120, 1000])
+def test_wide_tiles_rows_are_an_odd_number_of_cache_lines_apart(length: int, itemsize: int) -> None:
+    """Accumulator rows 4 KiB-aligned apart share their cache sets (GEMMs twice as slow)."""
+    from server.core.methods.flat import spread_rows
+
+    ld = spread_rows(length, itemsize)
+    assert length <= ld < length + 2 * 64 // itemsize
+    assert (ld * itemsize) % 64 == 0 and (ld * itemsize // 64) % 2 == 1

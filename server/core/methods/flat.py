@@ -151,6 +151,17 @@ def row_tiles(total: int, rows: int) -> Iterator[tuple[int, int]]:
         yield r0, min(r0 + rows, total)
 
 
+def spread_rows(length: int, itemsize: int) -> int:
+    """A row stride (in elements) of at least ``length`` for a matrix the BLAS updates row by
+    row: an odd number of 64-byte lines, so that its rows do not all fall into the same cache
+    sets. (Rows 4 KiB-aligned apart, e.g. 64 filters x 64 rows of 224 float32, made every GEMM
+    of a tile twice as slow: RGB 224x224 through 64 3x3 filters, padding 0, 9.2 ms against 4.0
+    with padding 1.)"""
+    per_line = max(1, 64 // itemsize)
+    lines = -(-length // per_line)
+    return (lines + 1 - lines % 2) * per_line
+
+
 class WideOutput:
     """The output on the wide grid, tile by tile.
 
@@ -169,14 +180,14 @@ class WideOutput:
             self.wide = np.empty((filters, o0 * lay.row), plan.dtype)
         else:
             self.out = np.empty((filters, *plan.out_shape), plan.dtype)
-            self.buf = scratch("wide", filters * rows * lay.row, plan.dtype)
+            self.ld = spread_rows(rows * lay.row, plan.dtype.itemsize)
+            self.buf = scratch("wide", filters * self.ld, plan.dtype).reshape(filters, self.ld)
 
     def tile(self, r0: int, r1: int) -> np.ndarray:
         """Where to put the wide rows ``r0:r1``: a ``(F, (r1 - r0) * row)`` array."""
         if self.in_place:
             return self.wide[:, r0 * self.lay.row : r1 * self.lay.row]
-        filters = self.plan.w.shape[0]
-        return self.buf[: filters * (r1 - r0) * self.lay.row].reshape(filters, -1)
+        return self.buf[:, : (r1 - r0) * self.lay.row]
 
     def done(self, tile: np.ndarray, r0: int, r1: int) -> None:
         if self.in_place:
