@@ -184,25 +184,26 @@ async def handle_model_not_found(request: Request, error: ModelNotFoundError) ->
                                   accepted="an id answered by POST /api/models"))
 
 
+def _unavailable(code: str, message: str, retry_after: int) -> JSONResponse:
+    """503 with Retry-After: nothing is wrong with the request, a resource is not free now."""
+    body = envelope(503, code, None, message,
+                    accepted="the same request again after the `Retry-After` seconds")
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(retry_after)})
+
+
 async def handle_store_unavailable(request: Request,
                                    error: StoreUnavailableError) -> JSONResponse:
     """The store of images and models did not answer: 503 ``unavailable`` with Retry-After."""
     # error.detail names internal hosts and buckets: it went to the log, not to the client
     message = ("the store of images and models is not answering right now; nothing is wrong "
                f"with the request: try again in {STORE_RETRY_AFTER_SECONDS} s")
-    body = envelope(503, "unavailable", None, message,
-                    accepted="the same request again after the `Retry-After` seconds")
-    return JSONResponse(body, status_code=503,
-                        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
+    return _unavailable("unavailable", message, STORE_RETRY_AFTER_SECONDS)
 
 
 async def handle_reader_unavailable(request: Request,
                                     error: ReaderUnavailableError) -> JSONResponse:
     """No process free to read a model file's HDF5 data: 503 ``busy`` with Retry-After."""
-    body = envelope(503, error.code, None, error.message,
-                    accepted="the same request again after the `Retry-After` seconds")
-    return JSONResponse(body, status_code=503,
-                        headers={"Retry-After": str(error.retry_after)})
+    return _unavailable(error.code, error.message, error.retry_after)
 
 
 async def handle_api_error(request: Request, error: ApiError) -> JSONResponse:
